@@ -1,0 +1,64 @@
+"""mlwork-jupyter: `%%mlwork STAGE` cell magics that run and record ML workloads."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
+
+from mlwork_jupyter.api import (
+    current_run,
+    log_artifact,
+    log_metric,
+    log_metrics,
+    log_param,
+    log_params,
+)
+from mlwork_jupyter.errors import MlworkError, NoActiveRunError
+
+if TYPE_CHECKING:
+    from IPython.core.interactiveshell import InteractiveShell
+
+try:
+    __version__ = version("mlwork-jupyter")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0"
+
+__all__ = [
+    "MlworkError",
+    "NoActiveRunError",
+    "__version__",
+    "current_run",
+    "load_ipython_extension",
+    "log_artifact",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+    "unload_ipython_extension",
+]
+
+_magics: Any = None
+
+
+def load_ipython_extension(ipython: InteractiveShell) -> None:
+    """Register `%mlwork` / `%%mlwork` (`%load_ext mlwork_jupyter`); imports no TensorFlow."""
+    global _magics  # noqa: PLW0603 - one registration per shell
+    from mlwork_jupyter.magics import MlworkMagics
+
+    if _magics is not None and _magics.shell is ipython:
+        return
+    _magics = MlworkMagics(ipython)
+    ipython.register_magics(_magics)
+
+
+def unload_ipython_extension(ipython: InteractiveShell) -> None:
+    """Detach the magics' event hooks and close the store (`%unload_ext mlwork_jupyter`)."""
+    global _magics  # noqa: PLW0603
+    if _magics is not None and _magics.shell is ipython:
+        _magics.unregister()
+        _magics = None
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    """Tell JupyterLab where the prebuilt extension lives."""
+    return [{"src": "labextension", "dest": "mlwork-jupyter"}]

@@ -1,0 +1,233 @@
+"""The `%mlwork` line magic and `%%mlwork STAGE` cell magic: parse, hand over, show."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import os
+import shlex
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from IPython.core.displayhook import DisplayHook
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_cell_magic, magics_class
+from IPython.core.magic_arguments import MagicArgumentParser
+from traitlets import Int, Unicode
+
+from mlwork_jupyter.display.output import Output
+from mlwork_jupyter.errors import MlworkError
+from mlwork_jupyter.stages import STAGES, CellRequest, Workbench, unknown_stage_message
+from mlwork_jupyter.stages import commands
+
+if TYPE_CHECKING:
+    import argparse
+    from types import CodeType
+
+    from IPython.core.interactiveshell import ExecutionInfo, InteractiveShell
+
+__all__ = ["MlworkMagics"]
+
+_LINE_COMMANDS = ("env", "seed", "runs", "show", "diff", "help")
+
+
+class _Parser(MagicArgumentParser):
+    """An argument parser whose errors are one-line `UsageError`s naming the fix."""
+
+    def error(self, message: str) -> Any:
+        raise UsageError(f"{self.prog}: {message}; see `%mlwork help`")
+
+
+def _cell_parser(stage: str) -> _Parser:
+    parser = _Parser(prog=f"%%mlwork {stage}", add_help=False)
+    parser.add_argument("--name", help="group runs of one logical step across edits")
+    STAGES[stage].add_arguments(parser)
+    return parser
+
+
+def _line_parser() -> _Parser:
+    parser = _Parser(prog="%mlwork", add_help=False)
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("help")
+    sub.add_parser("env")
+    seed = sub.add_parser("seed")
+    seed.add_argument("seed", type=int)
+    runs = sub.add_parser("runs")
+    runs.add_argument("--stage", choices=list(STAGES))
+    runs.add_argument("--name")
+    runs.add_argument("--last", type=int, default=20)
+    runs.add_argument("--all-notebooks", action="store_true")
+    show = sub.add_parser("show")
+    show.add_argument("run")
+    diff = sub.add_parser("diff")
+    diff.add_argument("run_a")
+    diff.add_argument("run_b")
+    return parser
+
+
+def _split_last_expression(code: str, filename: str) -> tuple[CodeType, CodeType | None, bool]:
+    """Compile a cell body so that its last bare expression can be shown as `Out[n]`."""
+    # One leading newline: line numbers in tracebacks then match the cell, whose first line
+    # is the `%%mlwork` line.
+    tree = ast.parse("\n" + code, filename)
+    last: CodeType | None = None
+    if tree.body and isinstance(tree.body[-1], ast.Expr):
+        expr = ast.Expression(tree.body.pop().value)
+        last = compile(expr, filename, "eval")
+    quiet = DisplayHook.semicolon_at_end_of_expression(code)
+    return compile(tree, filename, "exec"), last, quiet
+
+
+@magics_class
+class MlworkMagics(Magics):
+    """Record every `%%mlwork` cell: code, environment, data, params, metrics, status.
+
+    Configure with `%config MlworkMagics.store_dir = "path"` and the other traits.
+    """
+
+    store_dir = Unicode(
+        "",
+        help="Folder of the run store; default `.mlwork` beside the notebook (else the cwd).",
+    ).tag(config=True)
+    sample_rows = Int(
+        None,
+        allow_none=True,
+        help="Fingerprint frames longer than this from an even row sample (labelled so).",
+    ).tag(config=True)
+
+    def __init__(self, shell: InteractiveShell) -> None:
+        super().__init__(shell=shell)
+        self._cell_id: str | None = None
+        self._workbench: Workbench | None = None
+        shell.events.register("pre_run_cell", self._pre_run_cell)
+
+    def _pre_run_cell(self, info: ExecutionInfo) -> None:
+        self._cell_id = getattr(info, "cell_id", None)
+
+    def unregister(self) -> None:
+        """Detach from the shell's events and close the store (`%unload_ext`)."""
+        self.shell.events.unregister("pre_run_cell", self._pre_run_cell)
+        if self._workbench is not None:
+            self._workbench.close()
+
+    def _notebook(self) -> tuple[str, Path]:
+        """Return the notebook name records carry and the folder the store lives in."""
+        user_ns = self.shell.user_ns
+        path = user_ns.get("__vsc_ipynb_file__") or os.environ.get("JPY_SESSION_NAME")
+        if path:
+            nb = Path(path)
+            folder = nb.parent if nb.is_absolute() else Path.cwd()
+            return nb.name, folder
+        return "", Path.cwd()
+
+    def workbench(self) -> Workbench:
+        """Return this kernel's workbench, created on first use."""
+        notebook, folder = self._notebook()
+        store_dir = Path(self.store_dir) if self.store_dir else folder / ".mlwork"
+        bench = self._workbench
+        if bench is None or bench.store_dir != store_dir or bench.sample_rows != self.sample_rows:
+            if bench is not None:
+                bench.close()
+            live = getattr(self.shell, "kernel", None) is not None
+            bench = Workbench(store_dir, notebook, Output(live=live), self.sample_rows)
+            self._workbench = bench
+        return bench
+
+    @line_cell_magic
+    def mlwork(self, line: str, cell: str | None = None) -> Any:
+        """Run a cell as an ML workload stage and record it; or inspect the records.
+
+        Cell magic::
+
+            %%mlwork STAGE [--name NAME]
+
+        STAGE is one of data, train, tune, evaluate, deploy, monitor. The cell runs as it
+        would without the magic, in your namespace; its run (code, environment, data read
+        and written with fingerprints, params, metrics, artifacts, status, duration) goes to
+        the store beside the notebook and, compactly, into the cell's output.
+
+        Line magic::
+
+            %mlwork runs [--stage S] [--name N] [--last K]   recent runs of this notebook
+            %mlwork show RUN                                 one run in full
+            %mlwork diff RUN_A RUN_B                         code, params, environment, data, metrics
+            %mlwork env                                      environment, and what changed
+            %mlwork seed N                                   seed Python, NumPy, TensorFlow
+            %mlwork help                                     this text
+
+        RUN is a run id, a unique prefix of one, or `last`.
+
+        Examples
+        --------
+        ::
+
+            %load_ext mlwork_jupyter
+
+            %%mlwork data --name load
+            df = pd.read_csv("iris.csv")
+
+            %%mlwork train --name forest
+            model = RandomForestClassifier(n_estimators=200).fit(X_train, y_train)
+
+            %mlwork runs --stage train
+        """
+        if cell is None:
+            return self._line(line)
+        return self._cell(line, cell)
+
+    def _cell(self, line: str, cell: str) -> Any:
+        words = shlex.split(line)
+        if not words:
+            raise UsageError(f"%%mlwork needs a stage; Stages: {', '.join(STAGES)}")
+        stage_name = words[0]
+        if stage_name not in STAGES:
+            raise UsageError(unknown_stage_message(stage_name))
+        options = _cell_parser(stage_name).parse_args(words[1:])
+        code = self.shell.transform_cell(cell)
+        filename = self.shell.compile.cache("\n" + code, self.shell.execution_count, raw_code=cell)
+        body, last, quiet = _split_last_expression(code, filename)
+        request = CellRequest(
+            code=cell, name=options.name, cell_id=self._cell_id, options=options,
+            filename=filename,
+        )
+        try:
+            result = self.workbench().run_cell(
+                STAGES[stage_name](), request, self.shell.user_ns, body, last
+            )
+        except BaseException as exc:
+            self._show_as_user_error(exc, filename)
+            raise
+        return None if quiet else result
+
+    def _show_as_user_error(self, exc: BaseException, filename: str) -> None:
+        """Make IPython show the user's traceback from their cell's frame down, as usual."""
+        if isinstance(exc, SystemExit | UsageError):
+            return
+        tb = exc.__traceback__
+        while tb is not None and tb.tb_frame.f_code.co_filename != filename:
+            tb = tb.tb_next
+        if tb is None:
+            return
+        stb = self.shell.InteractiveTB.structured_traceback(type(exc), exc, tb)
+        try:
+            exc._render_traceback_ = lambda: stb  # type: ignore[attr-defined]
+        except AttributeError:
+            return  # an exception type without __dict__: IPython's own rendering is used
+
+    def _line(self, line: str) -> Any:
+        words = shlex.split(line)
+        if words and words[0] not in _LINE_COMMANDS and words[0] in STAGES:
+            raise UsageError(f"`{words[0]}` is a stage: use it as a cell magic, `%%mlwork {line}`")
+        if words and words[0] not in _LINE_COMMANDS:
+            raise UsageError(
+                f"unknown command {words[0]!r}; commands: {', '.join(_LINE_COMMANDS)}; "
+                f"stages (cell magic): {', '.join(STAGES)}"
+            )
+        args: argparse.Namespace = _line_parser().parse_args(words or ["help"])
+        if args.command == "help":
+            print(inspect.cleandoc(self.mlwork.__doc__ or ""))  # noqa: T201 - the magic's own docstring
+            return None
+        try:
+            return commands.run_line_command(self.workbench(), args)
+        except MlworkError as exc:
+            raise UsageError(str(exc)) from None

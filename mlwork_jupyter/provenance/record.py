@@ -1,0 +1,172 @@
+"""The run record: what one `%%mlwork` cell did, and its compact form for the cell output."""
+
+from __future__ import annotations
+
+import os
+import secrets as _random
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+__all__ = [
+    "RECORD_MIME",
+    "RECORD_VERSION",
+    "STATUSES",
+    "Artifact",
+    "DataRef",
+    "RunRecord",
+    "new_run_id",
+]
+
+RECORD_MIME = "application/vnd.mlwork.record.v1+json"
+RECORD_VERSION = 1
+STATUSES = ("running", "ok", "error", "interrupted", "killed")
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_run_id(now: float | None = None) -> str:
+    """Return a 26-character ULID: 48 bits of milliseconds, then 80 random bits.
+
+    Ids sort by creation time as plain strings, so the store and `%mlwork runs` need no
+    extra ordering column, and any unique prefix names a run.
+    """
+    millis = int((time.time() if now is None else now) * 1000)
+    number = (millis << 80) | int.from_bytes(_random.token_bytes(10), "big")
+    chars = []
+    for _ in range(26):
+        chars.append(_CROCKFORD[number & 31])
+        number >>= 5
+    return "".join(reversed(chars))
+
+
+@dataclass(slots=True)
+class DataRef:
+    """One value or file a run read or wrote, with the fingerprint taken of it."""
+
+    kind: str
+    name: str
+    fingerprint: str
+    method: str = "full"
+    shape: list[int] | None = None
+    schema: dict[str, str] | None = None
+    size: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the JSON form used in the store and in the cell output."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DataRef:
+        """Build a reference from its JSON form, ignoring keys this version does not know."""
+        return cls(
+            kind=str(data["kind"]),
+            name=str(data["name"]),
+            fingerprint=str(data["fingerprint"]),
+            method=str(data.get("method", "full")),
+            shape=data.get("shape"),
+            schema=data.get("schema"),
+            size=data.get("size"),
+        )
+
+
+@dataclass(slots=True)
+class Artifact:
+    """A file the run produced, stored content-addressed under the store's artifact folder."""
+
+    name: str
+    digest: str
+    size: int
+    path: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the JSON form used in the store and in the cell output."""
+        return asdict(self)
+
+
+@dataclass(slots=True)
+class RunRecord:
+    """Everything recorded about one run of a `%%mlwork` cell (or one trial of a tune run)."""
+
+    id: str
+    stage: str
+    name: str
+    code: str
+    code_hash: str
+    notebook: str
+    cell_id: str | None = None
+    parent: str | None = None
+    status: str = "running"
+    started: float = field(default_factory=time.time)
+    ended: float | None = None
+    error: str | None = None
+    env_hash: str | None = None
+    inputs: list[DataRef] = field(default_factory=list)
+    outputs: list[DataRef] = field(default_factory=list)
+    params: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    artifacts: list[Artifact] = field(default_factory=list)
+    device: dict[str, Any] | None = None
+    warnings: list[str] = field(default_factory=list)
+    pid: int = field(default_factory=os.getpid)
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds from start to end, or None while the run is going."""
+        return None if self.ended is None else self.ended - self.started
+
+    def compact(self, environment: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Return the small JSON copy that goes into the cell output (see docs/records.md)."""
+        duration = self.duration
+        return {
+            "version": RECORD_VERSION,
+            "id": self.id,
+            "parent": self.parent,
+            "stage": self.stage,
+            "name": self.name,
+            "status": self.status,
+            "started": datetime.fromtimestamp(self.started, UTC).isoformat(),
+            "duration_s": None if duration is None else round(duration, 6),
+            "notebook": self.notebook,
+            "cell_id": self.cell_id,
+            "code_hash": self.code_hash,
+            "error": self.error,
+            "environment": environment or {"hash": self.env_hash},
+            "inputs": [ref.as_dict() for ref in self.inputs],
+            "outputs": [ref.as_dict() for ref in self.outputs],
+            "params": dict(self.params),
+            "metrics": dict(self.metrics),
+            "artifacts": [art.as_dict() for art in self.artifacts],
+            "device": self.device,
+            "warnings": list(self.warnings),
+        }
+
+    @classmethod
+    def from_compact(cls, data: dict[str, Any], code: str = "") -> RunRecord:
+        """Rebuild a record from the compact copy a notebook carries."""
+        started = datetime.fromisoformat(str(data["started"])).timestamp()
+        duration = data.get("duration_s")
+        env = data.get("environment") or {}
+        return cls(
+            id=str(data["id"]),
+            stage=str(data["stage"]),
+            name=str(data["name"]),
+            code=code,
+            code_hash=str(data.get("code_hash", "")),
+            notebook=str(data.get("notebook", "")),
+            cell_id=data.get("cell_id"),
+            parent=data.get("parent"),
+            status=str(data.get("status", "running")),
+            started=started,
+            ended=None if duration is None else started + float(duration),
+            error=data.get("error"),
+            env_hash=env.get("hash"),
+            inputs=[DataRef.from_dict(d) for d in data.get("inputs", [])],
+            outputs=[DataRef.from_dict(d) for d in data.get("outputs", [])],
+            params=dict(data.get("params", {})),
+            metrics={str(k): float(v) for k, v in data.get("metrics", {}).items()},
+            artifacts=[Artifact(**a) for a in data.get("artifacts", [])],
+            device=data.get("device"),
+            warnings=list(data.get("warnings", [])),
+        )

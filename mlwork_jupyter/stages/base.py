@@ -1,0 +1,310 @@
+"""The workbench: runs a cell's code in the user's namespace and records what it did."""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import xxhash
+
+from mlwork_jupyter.display.output import Output
+from mlwork_jupyter.errors import StoreError
+from mlwork_jupyter.provenance import audit, environment, secrets
+from mlwork_jupyter.provenance.fingerprint import (
+    Fingerprint,
+    data_kind,
+    fingerprint_file,
+    fingerprint_value,
+)
+from mlwork_jupyter.provenance.record import DataRef, RunRecord, new_run_id
+from mlwork_jupyter.provenance.store import Store
+from mlwork_jupyter.stages.lineage import Lineage
+from mlwork_jupyter.stages.namespace import NamespaceSnapshot, cell_names
+from mlwork_jupyter.stages.run import ActiveRun
+
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Iterator
+    from types import CodeType
+
+__all__ = ["CellRequest", "Stage", "Workbench", "code_hash"]
+
+
+def code_hash(code: str) -> str:
+    """Return the xxh3-128 hex digest of a cell body, as records carry it."""
+    return xxhash.xxh3_128_hexdigest(code.encode("utf-8", "surrogatepass"))
+
+
+@dataclass(slots=True)
+class CellRequest:
+    """One `%%mlwork` cell to run: its stage options, code and identity."""
+
+    code: str
+    name: str | None = None
+    cell_id: str | None = None
+    options: argparse.Namespace | None = None
+    filename: str = "<mlwork-cell>"
+    first_line: int = 2
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Stage:
+    """A workload stage. Subclasses add capture around the cell body in `around`."""
+
+    name: ClassVar[str] = ""
+    summary: ClassVar[str] = ""
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        """Add this stage's own options to its `%%mlwork STAGE` parser."""
+
+    @contextlib.contextmanager
+    def around(self, run: ActiveRun, request: CellRequest) -> Iterator[None]:
+        """Wrap the cell body: patch what to capture, restore it on every exit path."""
+        del run, request
+        yield
+
+
+def _default_name(request: CellRequest) -> str:
+    if request.cell_id:
+        return request.cell_id
+    first = next((line for line in request.code.splitlines() if line.strip()), "")
+    return "cell-" + xxhash.xxh3_64_hexdigest(first.strip().encode())[:8]
+
+
+def _ref(kind_name: str, fp: Fingerprint) -> DataRef:
+    return DataRef(
+        kind=fp.kind,
+        name=kind_name,
+        fingerprint=fp.digest,
+        method=fp.method,
+        shape=None if fp.shape is None else list(fp.shape),
+        schema=fp.schema,
+        size=fp.size,
+    )
+
+
+def _error_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    first = text[0] if text else ""
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
+class Workbench:
+    """Everything one kernel needs to run and record `%%mlwork` cells.
+
+    Parameters
+    ----------
+    store_dir
+        Folder of the store (`.mlwork/` beside the notebook by default).
+    notebook
+        The notebook path as records name it.
+    output
+        Where cards and warnings are shown.
+    sample_rows
+        Fingerprint frames with more rows than this from an even sample (opt-in).
+    """
+
+    def __init__(
+        self,
+        store_dir: Path,
+        notebook: str,
+        output: Output,
+        sample_rows: int | None = None,
+    ) -> None:
+        self.store_dir = store_dir
+        self.notebook = notebook
+        self.output = output
+        self.sample_rows = sample_rows
+        self.lineage = Lineage()
+        self._store: Store | None = None
+        self._store_error: str | None = None
+        self._full_env_sent: str | None = None
+        audit.install()
+
+    # --- store ---------------------------------------------------------------------------
+
+    def store(self) -> Store | None:
+        """Return the open store, opening it on first use; None (with a reason) if it fails."""
+        if self._store is None:
+            try:
+                self._store = Store(self.store_dir)
+            except StoreError as exc:
+                self._store_error = str(exc)
+                return None
+            self._store_error = None
+        return self._store
+
+    def close(self) -> None:
+        """Close the store."""
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    # --- running a cell ------------------------------------------------------------------
+
+    def _fingerprint(self, value: object) -> Fingerprint | None:
+        try:
+            return fingerprint_value(value, sample_rows=self.sample_rows)
+        except Exception:  # an exotic array type must not break the user's cell
+            return None
+
+    def _environment(self, run: ActiveRun) -> dict[str, Any]:
+        snap = environment.snapshot()
+        run.record.env_hash = snap.hash
+        store = run.store
+        if store is not None:
+            try:
+                if not store.has_environment(snap.hash):
+                    store.put_environment(snap.hash, snap.data)
+            except Exception as exc:
+                run.warn(f"environment not stored ({exc})")
+        summary: dict[str, Any] = {
+            "hash": snap.hash,
+            "python": snap.data.get("python", {}).get("version"),
+            "platform": snap.data.get("platform", {}).get("platform"),
+            "packages": environment.packages_in_use(snap),
+        }
+        if self._full_env_sent != snap.hash:
+            summary["all_packages"] = snap.data.get("packages", {})
+            self._full_env_sent = snap.hash
+        return summary
+
+    def run_cell(
+        self, stage: Stage, request: CellRequest, namespace: dict[str, Any], code: CodeType,
+        last_expr: CodeType | None,
+    ) -> Any:
+        """Run compiled cell code in `namespace`, recording it; return the last expression.
+
+        The user's exception propagates unchanged after the run is recorded as `error` (or
+        `interrupted` for KeyboardInterrupt).
+        """
+        tree = ast.parse(request.code)
+        names = cell_names(tree)
+        record = RunRecord(
+            id=new_run_id(),
+            stage=stage.name,
+            name=request.name or _default_name(request),
+            code=secrets.mask_text(request.code),
+            code_hash=code_hash(request.code),
+            notebook=self.notebook,
+            cell_id=request.cell_id,
+        )
+        run = ActiveRun(record, self.store())
+        if run.store is None:
+            run.warn(f"store unavailable ({self._store_error}); this record is in the output only")
+
+        reads: dict[str, Fingerprint] = {}
+        read_values: dict[str, object] = {}
+        for name in sorted(names.loads):
+            value = namespace.get(name)
+            if value is not None and data_kind(value) is not None:
+                fp = self._fingerprint(value)
+                if fp is not None:
+                    reads[name] = fp
+                    read_values[name] = value
+        for line in self.lineage.stale({k: fp.digest for k, fp in reads.items()}):
+            self.output.warning(line)
+
+        env_summary = self._environment(run)
+        if run.store is not None:
+            try:
+                run.store.start_run(record)
+            except Exception as exc:
+                run.warn(f"store write failed ({exc}); this record is in the output only")
+                run.store = None
+        card = self.output.card(record.compact(env_summary))
+
+        before = NamespaceSnapshot(namespace)
+        outcome: BaseException | None = None
+        result = None
+        exclude = [str(self.store_dir.resolve())]
+        try:
+            with audit.watching(exclude=exclude) as files, stage.around(run, request):
+                run.activate()
+                try:
+                    exec(code, namespace)  # noqa: S102 - running the user's cell is the point
+                    if last_expr is not None:
+                        result = eval(last_expr, namespace)  # noqa: S307
+                finally:
+                    run.deactivate()
+        except BaseException as exc:
+            outcome = exc
+            raise
+        finally:
+            self._finish(run, namespace, names.stores, before, reads, read_values, files,
+                         outcome, env_summary, card)
+        return result
+
+    def _finish(
+        self,
+        run: ActiveRun,
+        namespace: dict[str, Any],
+        stores: frozenset[str],
+        before: NamespaceSnapshot,
+        reads: dict[str, Fingerprint],
+        read_values: dict[str, object],
+        files: audit.FileAccessLog,
+        outcome: BaseException | None,
+        env_summary: dict[str, Any],
+        card: Any,
+    ) -> None:
+        record = run.record
+        record.ended = time.time()
+        if outcome is None:
+            record.status = "ok"
+        elif isinstance(outcome, KeyboardInterrupt):
+            record.status = "interrupted"
+            record.error = "KeyboardInterrupt"
+        else:
+            record.status = "error"
+            record.error = secrets.mask_text(_error_line(outcome))
+
+        written: dict[str, Fingerprint] = {}
+        changed = set(before.rebound(namespace)) | (stores & namespace.keys())
+        for name in sorted(changed | read_values.keys()):
+            value = namespace.get(name)
+            if value is None or data_kind(value) is None:
+                if name in changed:
+                    self.lineage.forget(name)
+                continue
+            if name in read_values and value is read_values[name] and name not in changed:
+                fp = self._fingerprint(value)  # read and perhaps changed in place
+                if fp is None or fp.digest == reads[name].digest:
+                    continue
+            else:
+                fp = self._fingerprint(value)
+            if fp is not None and (name not in reads or fp.digest != reads[name].digest):
+                written[name] = fp
+
+        record.inputs = [_ref(name, fp) for name, fp in reads.items()]
+        record.outputs = [_ref(name, fp) for name, fp in written.items()]
+        cwd = Path.cwd()
+        for path, target in [(p, record.inputs) for p in sorted(files.reads - files.writes)] + [
+            (p, record.outputs) for p in sorted(files.writes)
+        ]:
+            try:
+                fp = fingerprint_file(path)
+            except OSError:
+                continue  # written then deleted (a temporary file): nothing to version
+            shown = Path(path)
+            with contextlib.suppress(ValueError):
+                shown = shown.relative_to(cwd)
+            target.append(_ref(str(shown), fp))
+
+        self.lineage.record(
+            record.id, record.name, record.stage,
+            {name: fp.digest for name, fp in reads.items()},
+            {name: fp.digest for name, fp in written.items()},
+        )
+        run.flush()
+        if run.store is not None:
+            try:
+                run.store.finish_run(record)
+            except Exception as exc:
+                run.warn(f"store write failed ({exc}); this record is in the output only")
+        self.output.update_card(card, record.compact(env_summary))
