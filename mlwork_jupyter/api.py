@@ -48,4 +48,3 @@ def log_artifact(obj: Any, name: str | None = None) -> Artifact:
 def current_run() -> ActiveRun:
     """Return the run of the `%%mlwork` cell executing now."""
     return require_run("current_run")
-

@@ -33,7 +33,7 @@ _EPILOG = """examples:
 class _Source:
     """Where records come from: the store beside a notebook, or the notebook's own outputs."""
 
-    def __init__(self, path: str | None, store_dir: str | None, embedded: bool) -> None:
+    def __init__(self, path: str | None, store_dir: str | None, *, embedded: bool) -> None:
         target = Path(path or ".")
         self.notebook: str | None = None
         self.records: list[RunRecord] | None = None
@@ -43,8 +43,10 @@ class _Source:
             if not target.is_file():
                 raise MlworkError(f"{target}: no such notebook")
             self.notebook = target.name
-        folder = Path(store_dir) if store_dir else (
-            (target.parent if is_notebook else target) / ".mlwork"
+        folder = (
+            Path(store_dir)
+            if store_dir
+            else ((target.parent if is_notebook else target) / ".mlwork")
         )
         if is_notebook and (embedded or not (folder / DB_NAME).is_file()):
             self.records = list(notebook_records(target))
@@ -85,19 +87,27 @@ class _Source:
 
 def _build_arg_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="mlwork", description="Inspect the runs recorded by `%%mlwork` cells.",
-        epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog="mlwork",
+        description="Inspect the runs recorded by `%%mlwork` cells.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--store", metavar="DIR", help="store folder (default: .mlwork beside)")
-        p.add_argument("--embedded", action="store_true",
-                       help="read the records inside the notebook, not the store beside it")
+        p.add_argument(
+            "--embedded",
+            action="store_true",
+            help="read the records inside the notebook, not the store beside it",
+        )
         p.add_argument("--json", action="store_true", help="print JSON for machines")
 
-    runs = sub.add_parser("runs", help="list runs, oldest first",
-                          epilog="example: mlwork runs analysis.ipynb --stage train --json")
+    runs = sub.add_parser(
+        "runs",
+        help="list runs, oldest first",
+        epilog="example: mlwork runs analysis.ipynb --stage train --json",
+    )
     runs.add_argument("path", nargs="?", help="a notebook (.ipynb) or a folder (default: .)")
     runs.add_argument("--stage", choices=list(STAGES))
     runs.add_argument("--name")
@@ -107,8 +117,11 @@ def _build_arg_parser() -> argparse.ArgumentParser:
     show.add_argument("run", help="run id, unique prefix, or `last`")
     show.add_argument("path", nargs="?")
     common(show)
-    diff = sub.add_parser("diff", help="what differs between two runs",
-                          epilog="example: mlwork diff 01JDQ3Z8 01JDQ4A1 analysis.ipynb")
+    diff = sub.add_parser(
+        "diff",
+        help="what differs between two runs",
+        epilog="example: mlwork diff 01JDQ3Z8 01JDQ4A1 analysis.ipynb",
+    )
     diff.add_argument("run_a")
     diff.add_argument("run_b")
     diff.add_argument("path", nargs="?")
@@ -116,7 +129,7 @@ def _build_arg_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _emit(report: Report, payload: Any, as_json: bool) -> None:
+def _emit(report: Report, payload: Any, *, as_json: bool) -> None:
     if as_json:
         json.dump(payload, sys.stdout, indent=2, default=repr)
         sys.stdout.write("\n")
@@ -128,25 +141,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (0 ok, 2 usage or input error)."""
     args = _build_arg_parser().parse_args(argv)
     try:
-        source = _Source(args.path, args.store, args.embedded)
+        source = _Source(args.path, args.store, embedded=args.embedded)
         if args.command == "runs":
             records = source.runs(args.stage, args.name, args.last)
-            _emit(runs_report(records), [record_json(r) for r in records], args.json)
+            _emit(runs_report(records), [record_json(r) for r in records], as_json=args.json)
         elif args.command == "show":
             record = source.get(args.run)
             env = source.environment(record)
             series = source.series(record)
             payload = {**record_json(record), "environment": env, "series": series}
-            _emit(show_report(record, env, series), payload, args.json)
+            _emit(show_report(record, env, series), payload, as_json=args.json)
         else:
             a, b = source.get(args.run_a), source.get(args.run_b)
             report = diff_report(a, b, source.environment(a), source.environment(b))
             payload = {
-                "a": a.id, "b": b.id,
+                "a": a.id,
+                "b": b.id,
                 "tables": {t.title: t.rows for t in report.tables},
                 "notes": report.notes,
             }
-            _emit(report, payload, args.json)
+            _emit(report, payload, as_json=args.json)
     except MlworkError as exc:
         print(f"mlwork {args.command}: {exc}", file=sys.stderr)  # noqa: T201
         return 2

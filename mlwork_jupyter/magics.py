@@ -17,8 +17,7 @@ from traitlets import Int, Unicode
 
 from mlwork_jupyter.display.output import Output
 from mlwork_jupyter.errors import MlworkError
-from mlwork_jupyter.stages import STAGES, CellRequest, Workbench, unknown_stage_message
-from mlwork_jupyter.stages import commands
+from mlwork_jupyter.stages import STAGES, CellRequest, Workbench, commands, unknown_stage_message
 
 if TYPE_CHECKING:
     import argparse
@@ -39,14 +38,14 @@ class _Parser(MagicArgumentParser):
 
 
 def _cell_parser(stage: str) -> _Parser:
-    parser = _Parser(prog=f"%%mlwork {stage}", add_help=False)
+    parser = _Parser(prog=f"%%mlwork {stage}", add_help=False)  # type: ignore[no-untyped-call]
     parser.add_argument("--name", help="group runs of one logical step across edits")
     STAGES[stage].add_arguments(parser)
     return parser
 
 
 def _line_parser() -> _Parser:
-    parser = _Parser(prog="%mlwork", add_help=False)
+    parser = _Parser(prog="%mlwork", add_help=False)  # type: ignore[no-untyped-call]
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("help")
     sub.add_parser("env")
@@ -72,9 +71,9 @@ def _split_last_expression(code: str, filename: str) -> tuple[CodeType, CodeType
     tree = ast.parse("\n" + code, filename)
     last: CodeType | None = None
     if tree.body and isinstance(tree.body[-1], ast.Expr):
-        expr = ast.Expression(tree.body.pop().value)
+        expr = ast.Expression(tree.body.pop().value)  # type: ignore[attr-defined]
         last = compile(expr, filename, "eval")
-    quiet = DisplayHook.semicolon_at_end_of_expression(code)
+    quiet: bool = DisplayHook.semicolon_at_end_of_expression(code)  # type: ignore[no-untyped-call]
     return compile(tree, filename, "exec"), last, quiet
 
 
@@ -99,6 +98,7 @@ class MlworkMagics(Magics):
         super().__init__(shell=shell)
         self._cell_id: str | None = None
         self._workbench: Workbench | None = None
+        self._shell = shell
         shell.events.register("pre_run_cell", self._pre_run_cell)
 
     def _pre_run_cell(self, info: ExecutionInfo) -> None:
@@ -106,13 +106,13 @@ class MlworkMagics(Magics):
 
     def unregister(self) -> None:
         """Detach from the shell's events and close the store (`%unload_ext`)."""
-        self.shell.events.unregister("pre_run_cell", self._pre_run_cell)
+        self._shell.events.unregister("pre_run_cell", self._pre_run_cell)
         if self._workbench is not None:
             self._workbench.close()
 
     def _notebook(self) -> tuple[str, Path]:
         """Return the notebook name records carry and the folder the store lives in."""
-        user_ns = self.shell.user_ns
+        user_ns = self._shell.user_ns
         path = user_ns.get("__vsc_ipynb_file__") or os.environ.get("JPY_SESSION_NAME")
         if path:
             nb = Path(path)
@@ -148,12 +148,12 @@ class MlworkMagics(Magics):
 
         Line magic::
 
-            %mlwork runs [--stage S] [--name N] [--last K]   recent runs of this notebook
-            %mlwork show RUN                                 one run in full
-            %mlwork diff RUN_A RUN_B                         code, params, environment, data, metrics
-            %mlwork env                                      environment, and what changed
-            %mlwork seed N                                   seed Python, NumPy, TensorFlow
-            %mlwork help                                     this text
+            %mlwork runs [--stage S] [--name N] [--last K]  recent runs of this notebook
+            %mlwork show RUN                                one run in full
+            %mlwork diff RUN_A RUN_B                        code, params, env, data, metrics
+            %mlwork env                                     environment, and what changed
+            %mlwork seed N                                  seed Python, NumPy, TensorFlow
+            %mlwork help                                    this text
 
         RUN is a run id, a unique prefix of one, or `last`.
 
@@ -183,16 +183,21 @@ class MlworkMagics(Magics):
         if stage_name not in STAGES:
             raise UsageError(unknown_stage_message(stage_name))
         options = _cell_parser(stage_name).parse_args(words[1:])
-        code = self.shell.transform_cell(cell)
-        filename = self.shell.compile.cache("\n" + code, self.shell.execution_count, raw_code=cell)
+        code: str = self._shell.transform_cell(cell)  # type: ignore[no-untyped-call]
+        filename = self._shell.compile.cache(
+            "\n" + code, self._shell.execution_count, raw_code=cell
+        )
         body, last, quiet = _split_last_expression(code, filename)
         request = CellRequest(
-            code=cell, name=options.name, cell_id=self._cell_id, options=options,
+            code=cell.rstrip("\n"),
+            name=options.name,
+            cell_id=self._cell_id,
+            options=options,
             filename=filename,
         )
         try:
             result = self.workbench().run_cell(
-                STAGES[stage_name](), request, self.shell.user_ns, body, last
+                STAGES[stage_name](), request, self._shell.user_ns, body, last
             )
         except BaseException as exc:
             self._show_as_user_error(exc, filename)
@@ -208,7 +213,7 @@ class MlworkMagics(Magics):
             tb = tb.tb_next
         if tb is None:
             return
-        stb = self.shell.InteractiveTB.structured_traceback(type(exc), exc, tb)
+        stb = self._shell.InteractiveTB.structured_traceback(type(exc), exc, tb)
         try:
             exc._render_traceback_ = lambda: stb  # type: ignore[attr-defined]
         except AttributeError:
@@ -225,7 +230,7 @@ class MlworkMagics(Magics):
             )
         args: argparse.Namespace = _line_parser().parse_args(words or ["help"])
         if args.command == "help":
-            print(inspect.cleandoc(self.mlwork.__doc__ or ""))  # noqa: T201 - the magic's own docstring
+            print(inspect.cleandoc(MlworkMagics.mlwork.__doc__ or ""))  # noqa: T201 - the magic's own docstring
             return None
         try:
             return commands.run_line_command(self.workbench(), args)

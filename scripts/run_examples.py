@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def main() -> int:
+    """Execute the examples; return 1 if any failed."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--output", default="build/executed", help="folder for executed copies")
     parser.add_argument("--timeout", type=int, default=600, help="seconds per cell")
@@ -34,7 +35,9 @@ def main() -> int:
         nb = nbformat.read(source, as_version=4)
         start = time.perf_counter()
         client = NotebookClient(
-            nb, timeout=args.timeout, kernel_name="python3",
+            nb,
+            timeout=args.timeout,
+            kernel_name="python3",
             resources={"metadata": {"path": str(out)}},
         )
         try:

@@ -1,0 +1,1 @@
+"""Display: record cards, reports and (later) live panels, as MIME bundles."""

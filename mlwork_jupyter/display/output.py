@@ -29,7 +29,7 @@ class Output:
             return None
         from IPython.display import display
 
-        return display(record_bundle(record), raw=True, display_id=True)
+        return display(record_bundle(record), raw=True, display_id=True)  # type: ignore[no-untyped-call]
 
     def update_card(self, handle: Any, record: dict[str, Any]) -> None:
         """Replace the card with the final record (or show it, without a live handle)."""
@@ -37,7 +37,7 @@ class Output:
         if handle is None:
             from IPython.display import display
 
-            display(bundle, raw=True)
+            display(bundle, raw=True)  # type: ignore[no-untyped-call]
         else:
             handle.update(bundle, raw=True)
 

@@ -23,19 +23,21 @@ def _duration(seconds: object) -> str:
         return "…"
     if seconds < 1:
         return f"{seconds * 1000:.0f} ms"
-    if seconds < 120:
+    if seconds < 120:  # noqa: PLR2004 - two minutes and up read better in minutes
         return f"{seconds:.2f} s"
     return f"{seconds / 60:.1f} min"
 
 
 def _ref_text(ref: dict[str, Any]) -> str:
     shape = ref.get("shape")
-    dims = "×".join(str(d) for d in shape) if shape else ""
+    dims = "×".join(str(d) for d in shape) if shape else ""  # noqa: RUF001
     extra = f" {dims}" if dims else ""
     if ref.get("kind") == "file" and ref.get("size") is not None:
         extra = f" {ref['size']} B"
     method = "" if ref.get("method", "full") == "full" else f", {ref['method']}"
-    return f"{ref.get('name')} ({ref.get('kind')}{extra}, {str(ref.get('fingerprint'))[:12]}{method})"
+    return (
+        f"{ref.get('name')} ({ref.get('kind')}{extra}, {str(ref.get('fingerprint'))[:12]}{method})"
+    )
 
 
 def record_plain(record: dict[str, Any]) -> str:
@@ -68,7 +70,9 @@ def _table(title: str, rows: list[tuple[str, str]]) -> str:
         f"<td style='padding:1px 0;font-family:monospace'>{escape(v)}</td></tr>"
         for k, v in rows
     )
-    return f"<div><b>{escape(title)}</b><table style='border-collapse:collapse'>{body}</table></div>"
+    return (
+        f"<div><b>{escape(title)}</b><table style='border-collapse:collapse'>{body}</table></div>"
+    )
 
 
 def record_html(record: dict[str, Any]) -> str:
@@ -90,13 +94,16 @@ def record_html(record: dict[str, Any]) -> str:
         _table("metrics", [(str(k), f"{v:.6g}") for k, v in (record.get("metrics") or {}).items()]),
         _table(
             "artifacts",
-            [(str(a.get("name")), f"{a.get('size')} B {a.get('path')}")
-             for a in record.get("artifacts", [])],
+            [
+                (str(a.get("name")), f"{a.get('size')} B {a.get('path')}")
+                for a in record.get("artifacts", [])
+            ],
         ),
     ]
     if record.get("error"):
-        sections.append(f"<div style='color:{_STATUS_COLOURS['error']}'>"
-                        f"{escape(str(record['error']))}</div>")
+        sections.append(
+            f"<div style='color:{_STATUS_COLOURS['error']}'>{escape(str(record['error']))}</div>"
+        )
     sections.extend(
         f"<div style='color:{_STATUS_COLOURS['interrupted']}'>⚠ {escape(str(w))}</div>"
         for w in record.get("warnings", [])

@@ -28,9 +28,10 @@ class FitInfo:
 
 def _subclasses(base: type) -> list[type]:
     seen: list[type] = []
-    stack = [base]
+    stack: list[type] = [base]
     while stack:
-        for cls in stack.pop().__subclasses__():
+        children: list[type] = type.__subclasses__(stack.pop())
+        for cls in children:
             if cls not in seen:
                 seen.append(cls)
                 stack.append(cls)
@@ -38,7 +39,7 @@ def _subclasses(base: type) -> list[type]:
 
 
 @contextlib.contextmanager
-def capture_fits(report: Callable[[FitInfo], None]) -> Iterator[None]:
+def capture_fits(report: Callable[[FitInfo], None]) -> Iterator[None]:  # noqa: C901
     """Report every outermost estimator `fit` made on the main thread inside the block.
 
     Every class deriving from `sklearn.base.BaseEstimator` that defines its own `fit` gets a
@@ -74,12 +75,12 @@ def capture_fits(report: Callable[[FitInfo], None]) -> Iterator[None]:
                 return result
             finally:
                 depth.level = 0
-                _report(self, time.perf_counter() - start, ok)
+                _report(self, time.perf_counter() - start, ok=ok)
 
         patched[cls] = original
         cls.fit = fit  # type: ignore[attr-defined]
 
-    def _report(estimator: Any, duration: float, ok: bool) -> None:
+    def _report(estimator: Any, duration: float, *, ok: bool) -> None:
         try:
             params = estimator.get_params(deep=False)
         except Exception:
@@ -93,18 +94,18 @@ def capture_fits(report: Callable[[FitInfo], None]) -> Iterator[None]:
         if original_init_subclass is not None:
             original_init_subclass.__func__(cls, **kwargs)
         else:
-            super(base, cls).__init_subclass__(**kwargs)
+            super(base, cls).__init_subclass__(**kwargs)  # type: ignore[arg-type]
         wrap(cls)
 
     for cls in [base, *_subclasses(base)]:
         wrap(cls)
-    base.__init_subclass__ = classmethod(init_subclass)  # type: ignore[assignment]
+    base.__init_subclass__ = classmethod(init_subclass)  # type: ignore[assignment,arg-type]
     try:
         yield
     finally:
         if original_init_subclass is None:
             del base.__init_subclass__
         else:
-            base.__init_subclass__ = original_init_subclass
+            base.__init_subclass__ = original_init_subclass  # type: ignore[method-assign]
         for cls, original in patched.items():
             cls.fit = original  # type: ignore[attr-defined]

@@ -1,0 +1,1 @@
+"""Records, store, environment, fingerprints, secrets, file audit: no IPython, no TensorFlow."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import struct
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import xxhash
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator
 
     import numpy as np
     from numpy.typing import NDArray
@@ -194,13 +195,6 @@ def _hash_fixed(h: _Hasher, arr: Any) -> None:
         h.raw(part.view(np.uint8).data)
 
 
-def _is_missing(item: object) -> bool:
-    try:
-        return item is None or bool(item != item)  # noqa: PLR0124 - the NaN test for any type
-    except Exception:  # pd.NA and friends refuse bool(); they are missing markers
-        return type(item).__name__ in {"NAType", "NaTType"}
-
-
 def _encode_object(buf: bytearray, item: object) -> None:
     """Append a type-tagged, unambiguous encoding of one object to ``buf``."""
     if isinstance(item, str):
@@ -224,12 +218,21 @@ def _encode_object(buf: bytearray, item: object) -> None:
     buf += data
 
 
-def _hash_text(h: _Hasher, items: Sequence[str]) -> None:
-    """Hash a run of strings, joined with NUL when none contains one, else length-prefixed."""
-    joined = "\x00".join(items)
-    if joined.count("\x00") == len(items) - 1:
+def _join(items: list[Any]) -> str | None:
+    """Join with NUL, or None when some item is not a string (join checks that in C)."""
+    try:
+        return "\x00".join(items)
+    except TypeError:
+        return None
+
+
+def _hash_joined(h: _Hasher, joined: str, items: list[str]) -> None:
+    """Hash NUL-joined strings; length-prefixed instead when some string holds a NUL itself."""
+    data = joined.encode("utf-8", "surrogatepass")
+    # UTF-8 writes 0x00 only for U+0000, so the count says whether the separators are unique.
+    if data.count(0) == len(items) - 1:
         h.raw(b"j")
-        h.text(joined)
+        h.blob(data)
         return
     import numpy as np
 
@@ -238,31 +241,54 @@ def _hash_text(h: _Hasher, items: Sequence[str]) -> None:
     h.text("".join(items))
 
 
+def _missing_masks(chunk: Any) -> Iterator[Any]:
+    """Yield ever wider bool masks of missing markers; none of them ever flags a string."""
+    import numpy as np
+
+    with contextlib.suppress(Exception):
+        differs = chunk != chunk  # noqa: PLR0124 - NaN and NaT differ from themselves
+        yield np.asarray(differs, dtype=bool)
+        yield np.asarray(differs | np.equal(chunk, np.array(None, dtype=object)), dtype=bool)
+    pd = sys.modules.get("pandas")
+    if pd is not None:
+        with contextlib.suppress(Exception):
+            yield np.asarray(pd.isna(chunk), dtype=bool)
+
+
 def _hash_objects(h: _Hasher, arr: Any) -> None:
-    """Hash a 1-D object array: text column-wise, anything else element by element."""
+    """Hash a 1-D object array: text column-wise, anything else element by element.
+
+    A chunk whose non-string cells are all missing markers hashes as text plus a mask of
+    those cells and their types, so None, NaN and "nan" differ. Whichever mask first lets the
+    strings join, it flags exactly the non-string cells, so the bytes hashed do not depend
+    on which one that was.
+    """
     for start in range(0, len(arr), _TEXT_ROWS):
-        items: list[Any] = arr[start : start + _TEXT_ROWS].tolist()
-        bad = [i for i, item in enumerate(items) if not isinstance(item, str)]
-        if not bad:
+        chunk = arr[start : start + _TEXT_ROWS]
+        items: list[Any] = chunk.tolist()
+        joined = _join(items)
+        if joined is not None:
             h.raw(b"T")
-            _hash_text(h, items)
+            _hash_joined(h, joined, items)
             continue
-        if all(_is_missing(items[i]) for i in bad):
-            mask = bytearray(len(items))
-            for i in bad:
-                mask[i] = 1
-            h.raw(b"M")
-            h.raw(mask)
-            h.text("\x00".join(type(items[i]).__qualname__ for i in bad))
-            for i in bad:
-                items[i] = ""
-            _hash_text(h, items)
-            continue
-        buf = bytearray()
-        for item in items:
-            _encode_object(buf, item)
-        h.raw(b"O")
-        h.blob(buf)
+        for mask in _missing_masks(chunk):
+            positions: list[int] = mask.nonzero()[0].tolist()
+            filled = list(items)
+            for i in positions:
+                filled[i] = ""
+            joined = _join(filled)
+            if joined is not None:
+                h.raw(b"M")
+                h.raw(mask.view("u1").data)
+                h.text("\x00".join(type(items[i]).__qualname__ for i in positions))
+                _hash_joined(h, joined, filled)
+                break
+        else:
+            buf = bytearray()
+            for item in items:
+                _encode_object(buf, item)
+            h.raw(b"O")
+            h.blob(buf)
 
 
 def _hash_ndarray_1d(h: _Hasher, arr: Any) -> None:

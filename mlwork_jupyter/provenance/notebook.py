@@ -16,6 +16,8 @@ class NotebookRecord(RunRecord):
     """A run record read from a notebook, with the index and source of the cell carrying it."""
 
     __slots__ = ("cell_index", "environment")
+    cell_index: int
+    environment: dict[str, Any]
 
 
 def _source(cell: dict[str, Any]) -> str:

@@ -13,7 +13,17 @@ import xxhash
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["MASK", "mask_known_values", "mask_text", "mask_value", "register_secret"]
+    from detect_secrets.plugins.base import BasePlugin
+    from detect_secrets.plugins.high_entropy_strings import HighEntropyStringsPlugin
+
+__all__ = [
+    "MASK",
+    "known_secrets_version",
+    "mask_known_values",
+    "mask_text",
+    "mask_value",
+    "register_secret",
+]
 
 MASK: Final = "[secret]"
 """What replaces a secret: short, obviously redacted, and still valid inside a string literal."""
@@ -58,8 +68,8 @@ class _Scanner:
         from detect_secrets.plugins.base import RegexBasedDetector
         from detect_secrets.plugins.high_entropy_strings import (
             Base64HighEntropyString,
-            HighEntropyStringsPlugin,
             HexHighEntropyString,
+            HighEntropyStringsPlugin,
         )
         from detect_secrets.plugins.keyword import (
             QUOTES_REQUIRED_DENYLIST_REGEX_TO_GROUP,
@@ -70,14 +80,14 @@ class _Scanner:
         self._heuristic = heuristic
         self._allowlist = allowlist
         self._snippet = get_code_snippet
-        self.regex: list[tuple[object, list[re.Pattern[str]], bool]] = []
-        self.entropy: list[object] = []
-        self.keyword: list[tuple[object, re.Pattern[str], int]] = []
-        self.other: list[object] = []
-        self.base64: object | None = None
-        self.hex: object | None = None
+        self.regex: list[tuple[BasePlugin, list[re.Pattern[str]], bool]] = []
+        self.entropy: list[HighEntropyStringsPlugin] = []
+        self.keyword: list[tuple[BasePlugin, re.Pattern[str], int]] = []
+        self.other: list[BasePlugin] = []
+        self.bare: list[tuple[re.Pattern[str], HighEntropyStringsPlugin]] = []
         # The same plugin set as `detect_secrets.settings.default_settings()`, with defaults.
-        for cls in get_mapping_from_secret_type_to_class().values():
+        classes: list[type[BasePlugin]] = list(get_mapping_from_secret_type_to_class().values())
+        for cls in classes:
             plugin = cls()
             if isinstance(plugin, RegexBasedDetector):
                 whole = type(plugin).__name__ in _WHOLE_MATCH_DETECTORS
@@ -85,9 +95,9 @@ class _Scanner:
             elif isinstance(plugin, HighEntropyStringsPlugin):
                 self.entropy.append(plugin)
                 if isinstance(plugin, Base64HighEntropyString):
-                    self.base64 = plugin
+                    self.bare.append((_BARE_BASE64, plugin))
                 elif isinstance(plugin, HexHighEntropyString):
-                    self.hex = plugin
+                    self.bare.append((_BARE_HEX, plugin))
             elif isinstance(plugin, KeywordDetector):
                 self.keyword.extend(
                     (plugin, pattern, group)
@@ -96,7 +106,7 @@ class _Scanner:
             else:
                 self.other.append(plugin)
 
-    def _rejected(self, secret: str, line: str, plugin: object) -> bool:
+    def _rejected(self, secret: str, line: str, plugin: BasePlugin) -> bool:
         """Apply detect-secrets' default false-positive filters to one finding."""
         h = self._heuristic
         return bool(
@@ -108,53 +118,56 @@ class _Scanner:
             or h.is_likely_id_string(secret, line, plugin)
         )
 
-    def _high_entropy(self, plugin: object, secret: str) -> bool:
-        limit: float = plugin.entropy_limit  # type: ignore[attr-defined]
+    def _high_entropy(self, plugin: HighEntropyStringsPlugin, secret: str) -> bool:
+        limit = float(plugin.entropy_limit)
         # Shannon entropy never exceeds log2(len): skip the per-character count when it cannot.
         if len(secret) <= 2**limit:
             return False
-        entropy: float = plugin.calculate_shannon_entropy(secret)  # type: ignore[attr-defined]
-        return entropy > limit
+        return float(plugin.calculate_shannon_entropy(secret)) > limit
 
     def line_spans(self, line: str, previous_line: str) -> list[_Span]:
         """Return the spans of every secret detect-secrets finds in one line."""
         spans: list[_Span] = []
+        self._regex_spans(line, spans)
+        self._keyword_spans(line, spans)
+        self._entropy_spans(line, spans)
+        for plugin in self.other:
+            for secret in plugin.analyze_string(line):
+                spans.extend(_find_all(line, secret))
+        if spans and self._allowlisted(line, previous_line):
+            return []
+        return spans
+
+    def _regex_spans(self, line: str, spans: list[_Span]) -> None:
         for plugin, patterns, whole in self.regex:
             for pattern in patterns:
                 for match in pattern.finditer(line):
                     span = _regex_span(match, line, whole=whole)
                     if span and not self._rejected(line[span[0] : span[1]], line, plugin):
                         spans.append(span)
-        indirect: bool | None = None
+
+    def _keyword_spans(self, line: str, spans: list[_Span]) -> None:
         lowered = line.lower()
-        keyword = self.keyword if any(h in lowered for h in _KEYWORD_HINTS) else []
-        for plugin, pattern, group in keyword:
+        if not any(hint in lowered for hint in _KEYWORD_HINTS):
+            return
+        found: list[_Span] = []
+        for plugin, pattern, group in self.keyword:
             for match in pattern.finditer(line):
                 start, end = match.span(group)
-                if start >= end or self._rejected(line[start:end], line, plugin):
-                    continue
-                if indirect is None:
-                    indirect = bool(self._heuristic.is_indirect_reference(line))
-                if not indirect:
-                    spans.append((start, end))
-        for plugin in self.entropy:
-            for match in plugin.regex.finditer(line):  # type: ignore[attr-defined]
+                if start < end and not self._rejected(line[start:end], line, plugin):
+                    found.append((start, end))
+        # `password = get_password()` names a secret without holding one.
+        if found and not self._heuristic.is_indirect_reference(line):
+            spans.extend(found)
+
+    def _entropy_spans(self, line: str, spans: list[_Span]) -> None:
+        for plugin in self.entropy:  # quoted strings, as detect-secrets scans code
+            for match in plugin.regex.finditer(line):
                 start, end = match.span(2)
                 secret = line[start:end]
                 if self._high_entropy(plugin, secret) and not self._rejected(secret, line, plugin):
                     spans.append((start, end))
-        self._bare_spans(line, spans)
-        for plugin in self.other:
-            for secret in plugin.analyze_string(line):  # type: ignore[attr-defined]
-                spans.extend(_find_all(line, secret))
-        if spans and self._allowlisted(line, previous_line):
-            return []
-        return spans
-
-    def _bare_spans(self, line: str, spans: list[_Span]) -> None:
-        for regex, plugin in ((_BARE_BASE64, self.base64), (_BARE_HEX, self.hex)):
-            if plugin is None:
-                continue
+        for regex, plugin in self.bare:  # and bare values, as if they were quoted
             for match in regex.finditer(line):
                 secret = match.group()
                 if self._high_entropy(plugin, secret) and not self._rejected(secret, line, plugin):
@@ -204,13 +217,15 @@ def _find_all(text: str, needle: str) -> list[_Span]:
 def _pem_spans(text: str) -> list[_Span]:
     spans: list[_Span] = []
     for begin in _PEM_BEGIN.finditer(text):
+        # Without its footer a header is likely code that looks for keys: leave the rest to
+        # the line scan (whose bare high-entropy check still catches key material).
         end = _PEM_END.search(text, begin.end())
-        stop = end.start() if end else len(text)
-        body_start = begin.end()
+        if end is None:
+            continue
+        body_start, body_stop = begin.end(), end.start()
         # Keep the line breaks around the body so the header and footer stay on their own lines.
-        while body_start < stop and text[body_start] in "\r\n":
+        while body_start < body_stop and text[body_start] in "\r\n":
             body_start += 1
-        body_stop = stop
         while body_stop > body_start and text[body_stop - 1] in "\r\n":
             body_stop -= 1
         if body_start < body_stop:
@@ -243,20 +258,22 @@ class _State:
         self.lock = threading.RLock()
         self.scanner: _Scanner | None = None
         self.registered: set[str] = set()
-        self.env_len = -1
+        self.env_keys: tuple[object, ...] | None = None
         self.env_names: tuple[str, ...] = ()
         # Values of secret-named variables: kept in memory only, to compare and to mask.
         self.env_values: tuple[str | None, ...] = ()
         self.literals: tuple[str, ...] = ()
+        self.version = 0
         self.cache: OrderedDict[tuple[int, int], str | None] = OrderedDict()
         self.cache_chars = 0
 
     def refresh_literals(self) -> tuple[str, ...]:
         """Re-read secret-named environment variables; drop cached results when they change."""
         env = os.environ
-        if len(env) != self.env_len:
+        keys = _env_keys()
+        if keys != self.env_keys:
             self.env_names = tuple(name for name in env if _SECRET_ENV_NAME.search(name))
-            self.env_len = len(env)
+            self.env_keys = keys
         values = tuple(env.get(name) for name in self.env_names)
         if values != self.env_values:
             self.env_values = values
@@ -266,6 +283,7 @@ class _State:
     def _rebuild_literals(self) -> None:
         env = {v for v in self.env_values if v is not None and len(v) >= _MIN_ENV_SECRET_LEN}
         self.literals = tuple(sorted(env | self.registered, key=len, reverse=True))
+        self.version += 1
         self.cache.clear()
         self.cache_chars = 0
 
@@ -300,6 +318,15 @@ class _State:
 
 
 _STATE: Final = _State()
+
+
+def _env_keys() -> tuple[object, ...]:
+    """Return the environment's variable names as stored, to notice one added or removed."""
+    raw = getattr(os.environ, "_data", None)
+    if isinstance(raw, dict):
+        # Its bytes store: ~0.5 us for the whole tuple, where decoding every name costs ~10 us.
+        return tuple(raw)
+    return tuple(os.environ)
 
 
 def _digest(text: str) -> int:
@@ -383,7 +410,8 @@ def _mask_assignment(key: str, value: str) -> str:
         return prefix + _apply(value, spans) + '"'
 
     line = f'{prefix}{value}"'
-    return _STATE.cached(1, line, compute)[len(prefix) : -1]
+    masked = _STATE.cached(1, line, compute)
+    return value if masked == line else masked[len(prefix) : -1]
 
 
 def _mask_in(value: object, depth: int, path: set[int], text: Callable[[str], str]) -> object:
@@ -396,27 +424,43 @@ def _mask_in(value: object, depth: int, path: set[int], text: Callable[[str], st
     path.add(id(value))
     try:
         if isinstance(value, dict):
-            items: dict[object, object] = {}
-            for key, item in value.items():
-                new_key = _mask_in(key, depth + 1, path, text)
-                new_item = _mask_in(item, depth + 1, path, text)
-                if text is mask_text and isinstance(key, str) and isinstance(new_item, str):
-                    new_item = _mask_assignment(key, new_item)
-                items[new_key] = new_item
-            unchanged = len(items) == len(value) and all(
-                k in value and value[k] is v for k, v in items.items()
-            )
-            return value if unchanged else items
-        masked = [_mask_in(item, depth + 1, path, text) for item in value]
-        if all(new is old for new, old in zip(masked, value, strict=True)):
-            return value
-        if isinstance(value, list):
-            return masked
-        if hasattr(value, "_fields"):  # a named tuple keeps its type
-            return type(value)(*masked)
-        return tuple(masked)
+            return _mask_dict(value, depth, path, text)
+        return _mask_sequence(value, depth, path, text)
     finally:
         path.discard(id(value))
+
+
+def _mask_dict(
+    value: dict[object, object], depth: int, path: set[int], text: Callable[[str], str]
+) -> dict[object, object]:
+    items: dict[object, object] = {}
+    for key, item in value.items():
+        new_key = _mask_in(key, depth + 1, path, text)
+        new_item = _mask_in(item, depth + 1, path, text)
+        if text is mask_text and isinstance(key, str) and isinstance(new_item, str):
+            new_item = _mask_assignment(key, new_item)
+        items[new_key] = new_item
+    unchanged = len(items) == len(value) and all(
+        k in value and value[k] is v for k, v in items.items()
+    )
+    return value if unchanged else items
+
+
+def _mask_sequence(
+    value: list[object] | tuple[object, ...],
+    depth: int,
+    path: set[int],
+    text: Callable[[str], str],
+) -> object:
+    masked = [_mask_in(item, depth + 1, path, text) for item in value]
+    if all(new is old for new, old in zip(masked, value, strict=True)):
+        return value
+    if isinstance(value, list):
+        return masked
+    if hasattr(value, "_fields"):  # a named tuple keeps its type
+        named: Callable[..., object] = type(value)
+        return named(*masked)
+    return tuple(masked)
 
 
 def mask_value(value: object) -> object:
@@ -471,6 +515,23 @@ def mask_known_values(value: object) -> object:
 
     """
     return _mask_in(value, 0, set(), _mask_literals_only)
+
+
+def known_secrets_version() -> int:
+    """Return a number that changes whenever the set of known secret values changes.
+
+    Known values are those given to `register_secret` and the secret-named environment
+    variables' values; a cache of masked data is stale when this number moved.
+
+    Returns
+    -------
+    int
+        Increases on every change; cheap to call (a few dictionary look-ups).
+
+    """
+    with _STATE.lock:
+        _STATE.refresh_literals()
+        return _STATE.version
 
 
 def register_secret(value: str) -> None:

@@ -11,7 +11,7 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import xxhash
 
@@ -93,7 +93,7 @@ SCHEMA_VERSION = len(_MIGRATIONS)
 
 
 def _proc_start(pid: int) -> str:
-    """Return the kernel's start tick of a process (Linux), so a reused pid is not taken as alive."""
+    """Return a process's start tick (Linux), so that a reused pid is not taken as alive."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
@@ -148,7 +148,9 @@ class Store:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(
-                self.path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                self.path,
+                timeout=_BUSY_TIMEOUT_MS / 1000,
+                isolation_level=None,
                 check_same_thread=False,
             )
             self._db.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
@@ -167,7 +169,7 @@ class Store:
         with self._lock:
             self._db.close()
 
-    def __enter__(self) -> Store:
+    def __enter__(self) -> Self:
         """Use the store as a context manager that closes it."""
         return self
 
@@ -262,9 +264,19 @@ class Store:
                 " started, status, env_hash, device, process)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    record.id, record.parent, record.notebook, record.cell_id, record.stage,
-                    record.name, record.code, record.code_hash, record.started, record.status,
-                    record.env_hash, _dumps(record.device), process_token(record.pid),
+                    record.id,
+                    record.parent,
+                    record.notebook,
+                    record.cell_id,
+                    record.stage,
+                    record.name,
+                    record.code,
+                    record.code_hash,
+                    record.started,
+                    record.status,
+                    record.env_hash,
+                    _dumps(record.device),
+                    process_token(record.pid),
                 ),
             )
 
@@ -284,9 +296,7 @@ class Store:
                 [(run_id, key, value) for key, value in metrics.items()],
             )
 
-    def append_series(
-        self, run_id: str, points: Iterable[tuple[str, int, float, float]]
-    ) -> None:
+    def append_series(self, run_id: str, points: Iterable[tuple[str, int, float, float]]) -> None:
         """Append metric points `(key, step, value, timestamp)` in one transaction."""
         rows = [(run_id, key, step, value, ts) for key, step, value, ts in points]
         if rows:
@@ -307,7 +317,9 @@ class Store:
             shutil.copyfile(source, partial)
             partial.replace(target)
         artifact = Artifact(
-            name=name, digest=digest, size=target.stat().st_size,
+            name=name,
+            digest=digest,
+            size=target.stat().st_size,
             path=str(target.relative_to(self.root.parent)),
         )
         with self._write() as db:
@@ -324,10 +336,17 @@ class Store:
                 "UPDATE runs SET ended = ?, duration = ?, status = ?, error = ?, env_hash = ?,"
                 " inputs = ?, outputs = ?, device = ?, warnings = ?, code = ? WHERE id = ?",
                 (
-                    record.ended, record.duration, record.status, record.error, record.env_hash,
+                    record.ended,
+                    record.duration,
+                    record.status,
+                    record.error,
+                    record.env_hash,
                     _dumps([r.as_dict() for r in record.inputs]),
                     _dumps([r.as_dict() for r in record.outputs]),
-                    _dumps(record.device), _dumps(record.warnings), record.code, record.id,
+                    _dumps(record.device),
+                    _dumps(record.warnings),
+                    record.code,
+                    record.id,
                 ),
             )
             db.executemany(
@@ -346,16 +365,46 @@ class Store:
             return self._retry(lambda: self._db.execute(sql, args).fetchall())
 
     def _hydrate(self, row: tuple[Any, ...]) -> RunRecord:
-        (run_id, parent, notebook, cell_id, stage, name, code, code_hash, started, ended, _dur,
-         status, error, env_hash, inputs, outputs, device, warnings, process) = row
+        (
+            run_id,
+            parent,
+            notebook,
+            cell_id,
+            stage,
+            name,
+            code,
+            code_hash,
+            started,
+            ended,
+            _dur,
+            status,
+            error,
+            env_hash,
+            inputs,
+            outputs,
+            device,
+            warnings,
+            process,
+        ) = row
         record = RunRecord(
-            id=run_id, stage=stage, name=name, code=code, code_hash=code_hash,
-            notebook=notebook, cell_id=cell_id, parent=parent, status=status, started=started,
-            ended=ended, error=error, env_hash=env_hash,
+            id=run_id,
+            stage=stage,
+            name=name,
+            code=code,
+            code_hash=code_hash,
+            notebook=notebook,
+            cell_id=cell_id,
+            parent=parent,
+            status=status,
+            started=started,
+            ended=ended,
+            error=error,
+            env_hash=env_hash,
             inputs=[DataRef.from_dict(d) for d in json.loads(inputs)],
             outputs=[DataRef.from_dict(d) for d in json.loads(outputs)],
             device=json.loads(device) if device else None,
-            warnings=json.loads(warnings), pid=int(process.rsplit(":", 2)[1]),
+            warnings=json.loads(warnings),
+            pid=int(process.rsplit(":", 2)[1]),
         )
         record.params = {
             key: json.loads(value)

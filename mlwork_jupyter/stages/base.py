@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import xxhash
 
-from mlwork_jupyter.display.output import Output
 from mlwork_jupyter.errors import StoreError
 from mlwork_jupyter.provenance import audit, environment, secrets
 from mlwork_jupyter.provenance.fingerprint import (
@@ -30,6 +29,8 @@ if TYPE_CHECKING:
     import argparse
     from collections.abc import Iterator
     from types import CodeType
+
+    from mlwork_jupyter.display.output import Output
 
 __all__ = ["CellRequest", "Stage", "Workbench", "code_hash"]
 
@@ -86,6 +87,19 @@ def _ref(kind_name: str, fp: Fingerprint) -> DataRef:
         schema=fp.schema,
         size=fp.size,
     )
+
+
+@dataclass(slots=True)
+class _CellState:
+    """What the workbench learns about a cell before, during and after it runs."""
+
+    before: NamespaceSnapshot
+    reads: dict[str, Fingerprint] = field(default_factory=dict)
+    read_values: dict[str, object] = field(default_factory=dict)
+    files: audit.FileAccessLog | None = None
+    outcome: BaseException | None = None
+    env_summary: dict[str, Any] = field(default_factory=dict)
+    card: Any = None
 
 
 def _error_line(exc: BaseException) -> str:
@@ -174,8 +188,23 @@ class Workbench:
             self._full_env_sent = snap.hash
         return summary
 
+    def _reads(self, loads: frozenset[str], namespace: dict[str, Any]) -> _CellState:
+        state = _CellState(before=NamespaceSnapshot(namespace))
+        for name in sorted(loads):
+            value = namespace.get(name)
+            if value is not None and data_kind(value) is not None:
+                fp = self._fingerprint(value)
+                if fp is not None:
+                    state.reads[name] = fp
+                    state.read_values[name] = value
+        return state
+
     def run_cell(
-        self, stage: Stage, request: CellRequest, namespace: dict[str, Any], code: CodeType,
+        self,
+        stage: Stage,
+        request: CellRequest,
+        namespace: dict[str, Any],
+        code: CodeType,
         last_expr: CodeType | None,
     ) -> Any:
         """Run compiled cell code in `namespace`, recording it; return the last expression.
@@ -183,8 +212,7 @@ class Workbench:
         The user's exception propagates unchanged after the run is recorded as `error` (or
         `interrupted` for KeyboardInterrupt).
         """
-        tree = ast.parse(request.code)
-        names = cell_names(tree)
+        names = cell_names(ast.parse(request.code))
         record = RunRecord(
             id=new_run_id(),
             stage=stage.name,
@@ -197,34 +225,22 @@ class Workbench:
         run = ActiveRun(record, self.store())
         if run.store is None:
             run.warn(f"store unavailable ({self._store_error}); this record is in the output only")
-
-        reads: dict[str, Fingerprint] = {}
-        read_values: dict[str, object] = {}
-        for name in sorted(names.loads):
-            value = namespace.get(name)
-            if value is not None and data_kind(value) is not None:
-                fp = self._fingerprint(value)
-                if fp is not None:
-                    reads[name] = fp
-                    read_values[name] = value
-        for line in self.lineage.stale({k: fp.digest for k, fp in reads.items()}):
+        state = self._reads(names.loads, namespace)
+        for line in self.lineage.stale({k: fp.digest for k, fp in state.reads.items()}):
             self.output.warning(line)
-
-        env_summary = self._environment(run)
+        state.env_summary = self._environment(run)
         if run.store is not None:
             try:
                 run.store.start_run(record)
             except Exception as exc:
                 run.warn(f"store write failed ({exc}); this record is in the output only")
                 run.store = None
-        card = self.output.card(record.compact(env_summary))
-
-        before = NamespaceSnapshot(namespace)
-        outcome: BaseException | None = None
+        state.card = self.output.card(record.compact(state.env_summary))
+        state.before = NamespaceSnapshot(namespace)
         result = None
         exclude = [str(self.store_dir.resolve())]
         try:
-            with audit.watching(exclude=exclude) as files, stage.around(run, request):
+            with audit.watching(exclude=exclude) as state.files, stage.around(run, request):
                 run.activate()
                 try:
                     exec(code, namespace)  # noqa: S102 - running the user's cell is the point
@@ -233,28 +249,52 @@ class Workbench:
                 finally:
                     run.deactivate()
         except BaseException as exc:
-            outcome = exc
+            state.outcome = exc
             raise
         finally:
-            self._finish(run, namespace, names.stores, before, reads, read_values, files,
-                         outcome, env_summary, card)
+            self._finish(run, namespace, names.stores, state)
         return result
 
+    def _written(
+        self, namespace: dict[str, Any], stores: frozenset[str], state: _CellState
+    ) -> dict[str, Fingerprint]:
+        """Return the data values the cell bound, rebound or changed in place."""
+        written: dict[str, Fingerprint] = {}
+        changed = set(state.before.rebound(namespace)) | (stores & namespace.keys())
+        for name in sorted(changed | state.read_values.keys()):
+            value = namespace.get(name)
+            if value is None or data_kind(value) is None:
+                if name in changed:
+                    self.lineage.forget(name)
+                continue
+            fp = self._fingerprint(value)
+            if fp is not None and (
+                name not in state.reads or fp.digest != state.reads[name].digest
+            ):
+                written[name] = fp
+        return written
+
+    @staticmethod
+    def _file_refs(paths: set[str]) -> list[DataRef]:
+        refs = []
+        cwd = Path.cwd()
+        for path in sorted(paths):
+            try:
+                fp = fingerprint_file(path)
+            except OSError:
+                continue  # written then deleted (a temporary file): nothing to version
+            shown = Path(path)
+            with contextlib.suppress(ValueError):
+                shown = shown.relative_to(cwd)
+            refs.append(_ref(str(shown), fp))
+        return refs
+
     def _finish(
-        self,
-        run: ActiveRun,
-        namespace: dict[str, Any],
-        stores: frozenset[str],
-        before: NamespaceSnapshot,
-        reads: dict[str, Fingerprint],
-        read_values: dict[str, object],
-        files: audit.FileAccessLog,
-        outcome: BaseException | None,
-        env_summary: dict[str, Any],
-        card: Any,
+        self, run: ActiveRun, namespace: dict[str, Any], stores: frozenset[str], state: _CellState
     ) -> None:
         record = run.record
         record.ended = time.time()
+        outcome = state.outcome
         if outcome is None:
             record.status = "ok"
         elif isinstance(outcome, KeyboardInterrupt):
@@ -263,42 +303,17 @@ class Workbench:
         else:
             record.status = "error"
             record.error = secrets.mask_text(_error_line(outcome))
-
-        written: dict[str, Fingerprint] = {}
-        changed = set(before.rebound(namespace)) | (stores & namespace.keys())
-        for name in sorted(changed | read_values.keys()):
-            value = namespace.get(name)
-            if value is None or data_kind(value) is None:
-                if name in changed:
-                    self.lineage.forget(name)
-                continue
-            if name in read_values and value is read_values[name] and name not in changed:
-                fp = self._fingerprint(value)  # read and perhaps changed in place
-                if fp is None or fp.digest == reads[name].digest:
-                    continue
-            else:
-                fp = self._fingerprint(value)
-            if fp is not None and (name not in reads or fp.digest != reads[name].digest):
-                written[name] = fp
-
-        record.inputs = [_ref(name, fp) for name, fp in reads.items()]
+        written = self._written(namespace, stores, state)
+        record.inputs = [_ref(name, fp) for name, fp in state.reads.items()]
         record.outputs = [_ref(name, fp) for name, fp in written.items()]
-        cwd = Path.cwd()
-        for path, target in [(p, record.inputs) for p in sorted(files.reads - files.writes)] + [
-            (p, record.outputs) for p in sorted(files.writes)
-        ]:
-            try:
-                fp = fingerprint_file(path)
-            except OSError:
-                continue  # written then deleted (a temporary file): nothing to version
-            shown = Path(path)
-            with contextlib.suppress(ValueError):
-                shown = shown.relative_to(cwd)
-            target.append(_ref(str(shown), fp))
-
+        if state.files is not None:
+            record.inputs += self._file_refs(state.files.reads)
+            record.outputs += self._file_refs(state.files.writes)
         self.lineage.record(
-            record.id, record.name, record.stage,
-            {name: fp.digest for name, fp in reads.items()},
+            record.id,
+            record.name,
+            record.stage,
+            {name: fp.digest for name, fp in state.reads.items()},
             {name: fp.digest for name, fp in written.items()},
         )
         run.flush()
@@ -307,4 +322,4 @@ class Workbench:
                 run.store.finish_run(record)
             except Exception as exc:
                 run.warn(f"store write failed ({exc}); this record is in the output only")
-        self.output.update_card(card, record.compact(env_summary))
+        self.output.update_card(state.card, record.compact(state.env_summary))

@@ -70,15 +70,24 @@ def record_json(record: RunRecord) -> dict[str, Any]:
 
 def runs_report(records: list[RunRecord]) -> Report:
     """Return the table of runs, oldest first."""
-    table = Table("", ["run", "started", "stage", "name", "status", "duration", "read",
-                       "wrote", "metrics"])
+    table = Table(
+        "", ["run", "started", "stage", "name", "status", "duration", "read", "wrote", "metrics"]
+    )
     for r in records:
         metrics = ", ".join(f"{k}={_num(v)}" for k, v in list(r.metrics.items())[:4])
-        table.rows.append([
-            r.id, _when(r.started), r.stage, r.name, r.status,
-            "" if r.duration is None else f"{r.duration:.3f}s",
-            _refs(r.inputs), _refs(r.outputs), metrics,
-        ])
+        table.rows.append(
+            [
+                r.id,
+                _when(r.started),
+                r.stage,
+                r.name,
+                r.status,
+                "" if r.duration is None else f"{r.duration:.3f}s",
+                _refs(r.inputs),
+                _refs(r.outputs),
+                metrics,
+            ]
+        )
     notes = [] if records else ["no runs recorded yet: run a `%%mlwork STAGE` cell"]
     return Report([table], notes)
 
@@ -87,26 +96,43 @@ def show_report(
     record: RunRecord, env: dict[str, Any] | None, series: dict[str, list[tuple[int, float]]]
 ) -> Report:
     """Return one run in full: summary, data, params, metrics, artifacts, environment, code."""
-    summary = Table("run", ["field", "value"], [
-        ["id", record.id], ["stage", record.stage], ["name", record.name],
-        ["status", record.status], ["notebook", record.notebook],
-        ["cell", record.cell_id or ""], ["started", _when(record.started)],
-        ["duration", "" if record.duration is None else f"{record.duration:.3f}s"],
-        ["environment", record.env_hash or ""],
-    ])
+    summary = Table(
+        "run",
+        ["field", "value"],
+        [
+            ["id", record.id],
+            ["stage", record.stage],
+            ["name", record.name],
+            ["status", record.status],
+            ["notebook", record.notebook],
+            ["cell", record.cell_id or ""],
+            ["started", _when(record.started)],
+            ["duration", "" if record.duration is None else f"{record.duration:.3f}s"],
+            ["environment", record.env_hash or ""],
+        ],
+    )
     if record.error:
         summary.rows.append(["error", record.error])
     data = Table("data", ["direction", "kind", "name", "fingerprint", "method", "shape"])
     for direction, refs in (("read", record.inputs), ("wrote", record.outputs)):
         for ref in refs:
-            shape = "×".join(str(d) for d in ref.shape) if ref.shape else ""
+            shape = "×".join(str(d) for d in ref.shape) if ref.shape else ""  # noqa: RUF001
             data.rows.append([direction, ref.kind, ref.name, ref.fingerprint, ref.method, shape])
-    params = Table("params", ["name", "value"],
-                   [[k, json.dumps(v, default=repr)] for k, v in record.params.items()])
-    metrics = Table("metrics", ["name", "final", "points"],
-                    [[k, _num(v), str(len(series.get(k, [])))] for k, v in record.metrics.items()])
-    artifacts = Table("artifacts", ["name", "size", "path"],
-                      [[a.name, str(a.size), a.path] for a in record.artifacts])
+    params = Table(
+        "params",
+        ["name", "value"],
+        [[k, json.dumps(v, default=repr)] for k, v in record.params.items()],
+    )
+    metrics = Table(
+        "metrics",
+        ["name", "final", "points"],
+        [[k, _num(v), str(len(series.get(k, [])))] for k, v in record.metrics.items()],
+    )
+    artifacts = Table(
+        "artifacts",
+        ["name", "size", "path"],
+        [[a.name, str(a.size), a.path] for a in record.artifacts],
+    )
     env_table = Table("environment", ["field", "value"])
     if env:
         env_table.rows = [
@@ -137,15 +163,27 @@ def diff_report(
     """Return what differs between two runs: code, params, metrics, data, environment."""
     cols = ["name", a.id[-8:], b.id[-8:]]
     params = Table("params", cols, _pairs(a.params, b.params))
-    metrics = Table("metrics", cols, _pairs(
-        {k: _num(v) for k, v in a.metrics.items()}, {k: _num(v) for k, v in b.metrics.items()}
-    ))
-    data = Table("data", cols, _pairs(
-        {f"{'read' if r in a.inputs else 'wrote'} {r.name}": r.fingerprint[:12]
-         for r in a.inputs + a.outputs},
-        {f"{'read' if r in b.inputs else 'wrote'} {r.name}": r.fingerprint[:12]
-         for r in b.inputs + b.outputs},
-    ))
+    metrics = Table(
+        "metrics",
+        cols,
+        _pairs(
+            {k: _num(v) for k, v in a.metrics.items()}, {k: _num(v) for k, v in b.metrics.items()}
+        ),
+    )
+    data = Table(
+        "data",
+        cols,
+        _pairs(
+            {
+                f"{'read' if r in a.inputs else 'wrote'} {r.name}": r.fingerprint[:12]
+                for r in a.inputs + a.outputs
+            },
+            {
+                f"{'read' if r in b.inputs else 'wrote'} {r.name}": r.fingerprint[:12]
+                for r in b.inputs + b.outputs
+            },
+        ),
+    )
     env = Table("environment", cols)
     if env_a is not None and env_b is not None:
         env.rows = [[k, str(old), str(new)] for k, old, new in environment.diff(env_a, env_b)]
@@ -189,7 +227,7 @@ def run_line_command(bench: Workbench, args: argparse.Namespace) -> None:
         print(f"mlwork: seeded {', '.join(seeded)} with {args.seed}; recorded with every run")  # noqa: T201
         return
     if args.command == "env":
-        display(env_report(bench).bundle(), raw=True)
+        display(env_report(bench).bundle(), raw=True)  # type: ignore[no-untyped-call]
         return
     store = bench.store()
     if store is None:
@@ -207,7 +245,7 @@ def run_line_command(bench: Workbench, args: argparse.Namespace) -> None:
         env_a = store.environment(a.env_hash) if a.env_hash else None
         env_b = store.environment(b.env_hash) if b.env_hash else None
         report = diff_report(a, b, env_a, env_b)
-    display(report.bundle(), raw=True)
+    display(report.bundle(), raw=True)  # type: ignore[no-untyped-call]
 
 
 def env_report(bench: Workbench) -> Report:
@@ -215,24 +253,34 @@ def env_report(bench: Workbench) -> Report:
     snap = environment.snapshot()
     data = snap.data
     git = data.get("git") or {}
-    table = Table("environment", ["field", "value"], [
-        ["hash", snap.hash],
-        ["python", str(data.get("python", {}).get("version", ""))],
-        ["platform", str(data.get("platform", {}).get("platform", ""))],
-        ["cpu", str(data.get("cpu", {}).get("model", ""))],
-        ["memory", f"{(data.get('memory_bytes') or 0) / 2**30:.1f} GiB"],
-        ["accelerators", ", ".join(str(a.get("name", a)) for a in data.get("accelerators", []))],
-        ["packages", str(len(data.get("packages", {})))],
-        ["git", f"{git.get('commit', '')}{' (dirty)' if git.get('dirty') else ''}"],
-    ])
+    table = Table(
+        "environment",
+        ["field", "value"],
+        [
+            ["hash", snap.hash],
+            ["python", str(data.get("python", {}).get("version", ""))],
+            ["platform", str(data.get("platform", {}).get("platform", ""))],
+            ["cpu", str(data.get("cpu", {}).get("model", ""))],
+            ["memory", f"{(data.get('memory_bytes') or 0) / 2**30:.1f} GiB"],
+            [
+                "accelerators",
+                ", ".join(str(a.get("name", a)) for a in data.get("accelerators", [])),
+            ],
+            ["packages", str(len(data.get("packages", {})))],
+            ["git", f"{git.get('commit', '')}{' (dirty)' if git.get('dirty') else ''}"],
+        ],
+    )
     notes: list[str] = []
     store = bench.store()
     if store is not None:
         recorded = store.runs(notebook=bench.notebook or None, last=1)
         if recorded and recorded[-1].env_hash and recorded[-1].env_hash != snap.hash:
             old = store.environment(recorded[-1].env_hash) or {}
-            changes = Table("changed since the last recorded run", ["what", "recorded", "now"],
-                            [[k, str(o), str(n)] for k, o, n in environment.diff(old, data)])
+            changes = Table(
+                "changed since the last recorded run",
+                ["what", "recorded", "now"],
+                [[k, str(o), str(n)] for k, o, n in environment.diff(old, data)],
+            )
             return Report([table, changes], notes)
         if recorded:
             notes.append("same environment as the last recorded run")

@@ -53,6 +53,4 @@ class NamespaceSnapshot:
     def rebound(self, namespace: dict[str, Any]) -> list[str]:
         """Return names created or bound to another object since the snapshot, sorted."""
         ids = self._ids
-        return sorted(
-            k for k, v in namespace.items() if not _hidden(k) and ids.get(k) != id(v)
-        )
+        return sorted(k for k, v in namespace.items() if not _hidden(k) and ids.get(k) != id(v))

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 __all__ = ["ActiveRun", "current_run", "require_run"]
 
 _FLUSH_SECONDS = 1.0
+_MAX_REPR = 500
 _current: ActiveRun | None = None
 _current_lock = threading.Lock()
 
@@ -55,7 +56,7 @@ def _param_value(value: Any) -> Any:
     if callable(item) and getattr(value, "ndim", None) == 0:
         return _param_value(item())
     text = repr(value)
-    return text if len(text) <= 500 else text[:497] + "..."
+    return text if len(text) <= _MAX_REPR else text[: _MAX_REPR - 3] + "..."
 
 
 def _check_key(kind: str, key: object) -> str:

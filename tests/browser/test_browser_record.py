@@ -1,4 +1,4 @@
-"""The record renderer in a real JupyterLab: saved outputs, hostile strings, bad payloads, themes."""
+"""The record renderer in a real JupyterLab: saved outputs, hostile text, bad payloads, themes."""
 
 from __future__ import annotations
 
@@ -10,16 +10,19 @@ import nbformat
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import KERNEL_TIMEOUT_MS, RECORD_MIME, record_cell, sample_record
+from .lab_support import KERNEL_TIMEOUT_MS, record_cell, sample_record
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from .conftest import Lab, LabPage
+    from .lab_support import Lab, LabPage
 
 pytestmark = pytest.mark.browser
 
 EVIL = "<img src=x onerror=alert(1)>"
+STORE_WARNING = (
+    "store unavailable (database disk image is malformed); this record is in the output only"
+)
 
 
 def _cells_trusted(lab: Lab, name: str) -> bool:
@@ -58,8 +61,9 @@ def test_saved_record_shows_as_card_not_html(lab_page: LabPage, *, trusted: bool
     expect(card.locator(".mlwork-record-duration")).to_have_text("12.3 s")
     expect(card.locator(".mlwork-record-id")).to_have_text("01JDQ3Z8N4X7…")
     # The record renderer won the output, not text/html (a trusted notebook could show either).
-    output = page.locator(".jp-OutputArea-output", has=card)
-    expect(output).to_have_attribute("data-mime-type", RECORD_MIME)
+    expect(page.locator(".jp-OutputArea-output")).to_have_count(1)
+    expect(page.locator(".jp-OutputArea-output.mlwork-RenderedRecord")).to_have_count(1)
+    expect(page.locator(".jp-OutputArea .jp-RenderedHTML")).to_have_count(0)
     expect(page.locator(".jp-Notebook").get_by_text("fallback")).to_have_count(0)
 
     # Sections start closed; a keyboard user opens one from its summary.
@@ -82,7 +86,7 @@ def test_saved_record_shows_as_card_not_html(lab_page: LabPage, *, trusted: bool
 
     data = card.locator("details[data-mlwork-section='data']")
     data.locator("summary").click()
-    expect(data.locator("tbody tr").first).to_contain_text("1437 × 64")
+    expect(data.locator("tbody tr").first).to_contain_text("1437 \u00d7 64")
     expect(data.locator("tbody tr").first).to_contain_text("01234567…")
     assert lab_page.dialogs == []
 
@@ -162,6 +166,8 @@ def test_malformed_payload_shows_message_and_notebook_works(lab_page: LabPage) -
 def _theme(page: Any, name: str, lab_page: LabPage) -> None:
     lab_page.execute("apputils:change-theme", {"theme": name})
     expect(page.locator("body")).to_have_attribute("data-jp-theme-name", name)
+    # Lab shows its splash while a theme loads.
+    expect(page.locator("#jupyterlab-splash")).to_have_count(0)
 
 
 def test_card_screenshots_in_light_and_dark(lab_page: LabPage, artifacts_dir: Path) -> None:
@@ -173,15 +179,20 @@ def test_card_screenshots_in_light_and_dark(lab_page: LabPage, artifacts_dir: Pa
         status="error",
         duration_s=0.042,
         error="ValueError: y_true and y_pred have different lengths (360 vs 359)",
-        warnings=[
-            "store unavailable (database disk image is malformed); this record is in the output only"
-        ],
+        warnings=[STORE_WARNING],
         params={},
         artifacts=[],
     )
     running = sample_record(
-        id="01JDQ41111EEEEFFFFGGGGHHHH", stage="data", name="load-digits", status="running",
-        duration_s=None, metrics={}, params={}, artifacts=[], environment=None,
+        id="01JDQ41111EEEEFFFFGGGGHHHH",
+        stage="data",
+        name="load-digits",
+        status="running",
+        duration_s=None,
+        metrics={},
+        params={},
+        artifacts=[],
+        environment=None,
     )
     name = lab.write_notebook(
         "screenshots.ipynb",
@@ -194,20 +205,28 @@ def test_card_screenshots_in_light_and_dark(lab_page: LabPage, artifacts_dir: Pa
     expect(cards).to_have_count(3)
     notebook = page.locator(".jp-NotebookPanel-notebook")
 
+    background = "el => getComputedStyle(el).backgroundColor"
     try:
         _theme(page, "JupyterLab Light", lab_page)
-        light_bg = cards.first.evaluate("el => getComputedStyle(el).backgroundColor")
-        notebook.screenshot(path=artifacts_dir / "record-light-collapsed.png")
-        _open_all_sections(cards.first)
-        cards.first.screenshot(path=artifacts_dir / "record-light-expanded.png")
+        light_bg = cards.first.evaluate(background)
+        notebook.screenshot(path=artifacts_dir / "record-light-notebook.png")
 
         _theme(page, "JupyterLab Dark", lab_page)
+        # The theme's stylesheet has applied once the card's own background changed.
         page.wait_for_function(
             "([el, bg]) => getComputedStyle(el).backgroundColor !== bg",
             arg=[cards.first.element_handle(), light_bg],
         )
-        notebook.screenshot(path=artifacts_dir / "record-dark-collapsed.png")
-        cards.first.screenshot(path=artifacts_dir / "record-dark-expanded.png")
+        notebook.screenshot(path=artifacts_dir / "record-dark-notebook.png")
+        _open_all_sections(cards.nth(0))
+        _open_all_sections(cards.nth(1))
+        cards.nth(0).screenshot(path=artifacts_dir / "record-dark-expanded.png")
+        cards.nth(1).screenshot(path=artifacts_dir / "record-dark-error.png")
+
+        _theme(page, "JupyterLab Light", lab_page)
+        expect(cards.first).to_have_css("background-color", light_bg)
+        cards.nth(0).screenshot(path=artifacts_dir / "record-light-expanded.png")
+        cards.nth(1).screenshot(path=artifacts_dir / "record-light-error.png")
     finally:
         _theme(page, "JupyterLab Light", lab_page)
     assert lab_page.dialogs == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
-from IPython.testing.globalipapp import start_ipython
+from IPython.testing import globalipapp
 
 from mlwork_jupyter.provenance.store import Store
 
@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
 @pytest.fixture
 def ip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator:
-    shell = start_ipython()
+    globalipapp.start_ipython()
+    shell = globalipapp.get_ipython()
     monkeypatch.chdir(tmp_path)
     shell.run_line_magic("load_ext", "mlwork_jupyter")
     shell.run_line_magic("config", f"MlworkMagics.store_dir = {str(tmp_path / '.mlwork')!r}")

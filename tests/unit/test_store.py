@@ -11,8 +11,14 @@ from mlwork_jupyter.provenance.store import SCHEMA_VERSION, Store, process_token
 
 
 def _record(**kw):
-    base = {"id": new_run_id(), "stage": "data", "name": "n", "code": "x = 1",
-            "code_hash": "h", "notebook": "nb.ipynb"}
+    base = {
+        "id": new_run_id(),
+        "stage": "data",
+        "name": "n",
+        "code": "x = 1",
+        "code_hash": "h",
+        "notebook": "nb.ipynb",
+    }
     return RunRecord(**{**base, **kw})
 
 
@@ -89,7 +95,7 @@ def test_running_run_of_dead_process_becomes_killed(tmp_path):
 
 
 def test_process_token_names_this_process():
-    host, pid, start = process_token().rsplit(":", 2)
+    host, pid, _start = process_token().rsplit(":", 2)
     assert int(pid) > 0
     assert host
 

@@ -1,0 +1,1 @@
+"""Browser tier: JupyterLab in Debian's Chromium."""
