@@ -9,16 +9,24 @@ EXECUTED := build/executed
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
+LABEXT := mlwork_jupyter/labextension/package.json
+TS_SOURCES := $(wildcard labextension/src/*.ts labextension/style/*) tsconfig.json
+
 .PHONY: demo test install lint typecheck pytest clean
 
-install: $(STAMP)
+install: $(STAMP) $(LABEXT)
 
 $(STAMP): pyproject.toml package.json package-lock.json
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	npm ci --no-audit --no-fund --loglevel=error
 	$(BIN)/python -m pip install --quiet -e ".[tensorflow,test]"
-	@test -d node_modules || npm ci --no-audit --no-fund
-	$(BIN)/jupyter labextension develop --overwrite . >/dev/null
+	$(BIN)/jupyter-builder develop --overwrite . >/dev/null
+	touch $@
+
+# The editable install links the built extension into the venv; rebuild it when its source changes.
+$(LABEXT): $(STAMP) $(TS_SOURCES)
+	npm run --silent build:prod
 	touch $@
 
 demo: install
@@ -27,6 +35,7 @@ demo: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python scripts/check_versions.py
 	npm run --silent lint:check
 
 typecheck: install

@@ -15,12 +15,15 @@ import hashlib
 import os
 import platform
 import statistics
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from mlwork_jupyter.provenance.fingerprint import fingerprint_value
+# Run as a script from a checkout: `.venv/bin/python benchmarks/bench_fingerprint.py`.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 GB = float(os.environ.get("MLWORK_BENCH_GB", "1.0"))
 REPEATS = int(os.environ.get("MLWORK_BENCH_REPEATS", "5"))
@@ -60,6 +63,8 @@ def median_seconds(fn, repeats: int) -> float:
 
 
 def main() -> None:
+    from mlwork_jupyter.provenance.fingerprint import fingerprint_value
+
     frame = build_frame(GB)
     numeric = frame[[c for c in frame.columns if not c.startswith("s")]]
     buffers = [numeric[c].to_numpy() for c in numeric.columns]

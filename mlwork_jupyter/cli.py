@@ -70,7 +70,8 @@ class _Source:
         assert self.records is not None
         if ref == "last":
             return self.records[-1]
-        hits = [r for r in self.records if r.id.upper().startswith(ref.upper())]
+        key = ref.strip().lstrip(".…").upper()
+        hits = [r for r in self.records if key and (r.id.startswith(key) or r.id.endswith(key))]
         if len(hits) != 1:
             why = "no run" if not hits else "several runs"
             raise MlworkError(f"{why} in the notebook match {ref!r}; `mlwork runs` lists them")

@@ -3,7 +3,7 @@
  */
 import {
   SHORT_HASH,
-  SHORT_ID,
+  shortRunId,
   STATUSES,
   formatBytes,
   formatDuration,
@@ -86,7 +86,8 @@ namespace Private {
         el('span', 'mlwork-record-duration', formatDuration(record.durationS))
       );
     }
-    const id = short('code', 'mlwork-record-id', record.id, SHORT_ID);
+    const id = el('code', 'mlwork-record-id', shortRunId(record.id));
+    id.title = record.id;
     id.title = `run ${record.id}`;
     line.append(id);
     return line;

@@ -6,8 +6,8 @@
 export const STATUSES = ['running', 'ok', 'error', 'interrupted', 'killed'] as const;
 
 /** Leading characters shown for ids, hashes and fingerprints (full value in the tooltip). */
-export const SHORT_ID = 12;
-export const SHORT_HASH = 8;
+export const SHORT_ID = 8;
+export const SHORT_HASH = 12;
 
 /** `1.23 s`, `340 ms`, `2 min 05 s`, `1 h 02 min`. */
 export function formatDuration(seconds: number): string {
@@ -77,4 +77,12 @@ export function shorten(text: string, length: number): string {
 
 function pad(n: number): string {
   return String(n).padStart(2, '0');
+}
+
+/**
+ * The short form of a run id: its last characters, which are random (the first ones encode
+ * the time, alike for runs made together). `%mlwork show` accepts it as it is.
+ */
+export function shortRunId(id: string): string {
+  return id.length > SHORT_ID ? `…${id.slice(-SHORT_ID)}` : id;
 }

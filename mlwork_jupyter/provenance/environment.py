@@ -13,12 +13,15 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import xxhash
 
 from mlwork_jupyter.provenance.secrets import known_secrets_version, mask_known_values, mask_text
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = [
     "ENV_ALLOWLIST",
@@ -141,8 +144,11 @@ class _Cache:
         self.lock = threading.RLock()
         self.sys_path: tuple[str, ...] = ()
         self.site_dirs: tuple[str, ...] = ()
-        self.base_key: object = None
-        self.base: dict[str, Any] = {}
+        self.machine: dict[str, Any] | None = None
+        self.accelerators_key: bool | None = None
+        self.accelerators: dict[str, Any] = {}
+        self.packages_key: object = None
+        self.packages: dict[str, Any] = {}
         self.git: dict[str, _Git] = {}
         self.seeds: dict[str, int] = {}
         self.seeds_version = 0
@@ -374,6 +380,9 @@ class _Git:
     taken: float
 
 
+_NO_GIT: Final = _Git(None, (), (), 0.0)
+
+
 def _git_watched(git_dir: str, common_dir: str) -> tuple[str, ...]:
     # A commit moves the current branch's ref (loose: a commit always writes it) and the index.
     watched = [str(Path(git_dir, "HEAD")), str(Path(git_dir, "index"))]
@@ -387,7 +396,7 @@ def _git_watched(git_dir: str, common_dir: str) -> tuple[str, ...]:
 
 
 def _git(cwd: str) -> tuple[dict[str, Any] | None, tuple[str, ...]]:
-    """Git facts about the repository holding `cwd`, or None; and the files that reveal change."""
+    """Return git facts about the repository holding `cwd` (or None), and files that show change."""
 
     def git(*args: str) -> str | None:
         return _run(["git", *args], cwd, _GIT_TIMEOUT_S)
@@ -401,11 +410,14 @@ def _git(cwd: str) -> tuple[dict[str, Any] | None, tuple[str, ...]]:
     watched = _git_watched(git_dir, common_dir)
     commit = (git("rev-parse", "-q", "--verify", "HEAD^{commit}") or "").strip() or None
     branch = (git("symbolic-ref", "-q", "--short", "HEAD") or "").strip() or None
+    # Untracked files do not count, as for `git describe --dirty`; None: git could not tell.
     status = git("status", "--porcelain=v1", "-z", "--untracked-files=no")
-    dirty = bool(status)
+    dirty = None if status is None else bool(status)
     diff_hash = None
-    if dirty and status is not None:
-        changes = git("diff", "HEAD" if commit else "--cached", "--binary", "--no-ext-diff")
+    if status:
+        changes = git(
+            "diff", "HEAD" if commit else "--cached", "--binary", "--no-ext-diff", "--no-textconv"
+        )
         blob = (status + "\0" + (changes or "")).encode("utf-8", "surrogateescape")
         diff_hash = xxhash.xxh3_128_hexdigest(blob)
     remotes: dict[str, str] = {}
@@ -426,37 +438,50 @@ def _git(cwd: str) -> tuple[dict[str, Any] | None, tuple[str, ...]]:
 # --- cache ----------------------------------------------------------------------------------
 
 
-def _base(key: object) -> dict[str, Any]:
-    if key != _CACHE.base_key:
-        packages, origins = _distributions()
-        devices, cuda = _tensorflow()
-        _CACHE.base = {
-            "python": _python(),
-            "platform": _platform(),
-            "cpu": _cpu(),
-            "memory_bytes": _memory_bytes(),
-            "accelerators": devices + _nvidia_smi(),
-            "cuda": cuda,
-            "packages": packages,
-            "package_origins": origins,
+def _safe(collect: Callable[[], Any], default: Any) -> Any:
+    """Run one collector; an unexpected failure gives `default`, never an error in a cell."""
+    try:
+        return collect()
+    except Exception:
+        return default
+
+
+def _parts(packages_key: object, tensorflow_loaded: bool) -> dict[str, Any]:  # noqa: FBT001
+    """Return the machine, accelerator and package parts, each recomputed only when stale."""
+    if _CACHE.machine is None:
+        _CACHE.machine = {
+            "python": _safe(_python, {}),
+            "platform": _safe(_platform, {}),
+            "cpu": _safe(_cpu, {}),
+            "memory_bytes": _safe(_memory_bytes, None),
         }
-        _CACHE.base_key = key
-    return _CACHE.base
+    if _CACHE.accelerators_key != tensorflow_loaded:
+        devices, cuda = _safe(_tensorflow, ([], None))
+        _CACHE.accelerators = {
+            "accelerators": devices + _safe(_nvidia_smi, []),
+            "cuda": cuda,
+        }
+        _CACHE.accelerators_key = tensorflow_loaded
+    if _CACHE.packages_key != packages_key:
+        packages, origins = _safe(_distributions, ({}, {}))
+        _CACHE.packages = {"packages": packages, "package_origins": origins}
+        _CACHE.packages_key = packages_key
+    return {**_CACHE.machine, **_CACHE.accelerators, **_CACHE.packages}
 
 
-def _git_for(cwd: str, now: float) -> tuple[_Git, bool]:
-    """Return the git facts for `cwd`, and whether they were just taken."""
+def _git_for(cwd: str, now: float) -> _Git:
+    """Return the git facts for `cwd`, asking git again when its files changed or time passed."""
     cached = _CACHE.git.get(cwd)
     if cached is not None and now - cached.taken < _GIT_MAX_AGE_S:
         key = tuple(_stamp(p) for p in cached.watched)
         if key == cached.key:
-            return cached, False
-    info, watched = _git(cwd)
-    fresh = _Git(info, watched, tuple(_stamp(p) for p in watched), now)
+            return cached
+    info, watched = _safe(lambda: _git(cwd), (None, ()))
+    fresh = _Git(info, watched, tuple(map(_stamp, watched)), now)
     if len(_CACHE.git) >= _MAX_CACHED_DIRS and cwd not in _CACHE.git:
         _CACHE.git.pop(next(iter(_CACHE.git)))
     _CACHE.git[cwd] = fresh
-    return fresh, True
+    return fresh
 
 
 def _digest(data: dict[str, Any]) -> str:
@@ -494,16 +519,25 @@ def snapshot(cwd: str | os.PathLike[str] | None = None) -> Snapshot:
 
     """
     try:
-        where = os.fspath(cwd) if cwd is not None else str(Path.cwd())
+        # os.getcwd, not Path.cwd: this runs on every cached call.
+        where = os.fspath(cwd) if cwd is not None else os.getcwd()  # noqa: PTH109
     except OSError:  # the working directory was deleted
         where = ""
     with _CACHE.lock:
-        now = time.monotonic()
-        base_key = (_packages_key(), "tensorflow" in sys.modules)
+        packages_key = _packages_key()
+        tensorflow_loaded = "tensorflow" in sys.modules
         env_key = _env_key()
-        git, _ = _git_for(where, now) if where else (_Git(None, (), (), now), True)
+        git = _git_for(where, time.monotonic()) if where else _NO_GIT
         secrets = known_secrets_version()
-        key = (base_key, env_key, git.key, git.taken, _CACHE.seeds_version, secrets)
+        key = (
+            packages_key,
+            tensorflow_loaded,
+            env_key,
+            git.key,
+            git.taken,
+            _CACHE.seeds_version,
+            secrets,
+        )
         previous = _CACHE.snaps.get(where)
         if previous is not None and previous[0] == key:
             return previous[1]
@@ -513,7 +547,7 @@ def snapshot(cwd: str | os.PathLike[str] | None = None) -> Snapshot:
             if (value := os.environ.get(name)) is not None
         }
         data = {
-            **_base(base_key),
+            **_parts(packages_key, tensorflow_loaded),
             "env_vars": env_vars,
             "git": git.info,
             "seeds": dict(sorted(_CACHE.seeds.items())),

@@ -492,9 +492,11 @@ def mask_value(value: object) -> object:
 
 
 def _mask_literals_only(text: str) -> str:
-    if not text:
-        return text
-    return _STATE.cached(2, text, lambda t: _apply(t, _literal_spans(t)))
+    with _STATE.lock:
+        literals = _STATE.refresh_literals()
+        if not any(literal in text for literal in literals):
+            return text
+        return _apply(text, _literal_spans(text))
 
 
 def mask_known_values(value: object) -> object:

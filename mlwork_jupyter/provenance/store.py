@@ -450,12 +450,23 @@ class Store:
         return [self._hydrate(row) for row in reversed(self._read(sql, tuple(args)))]
 
     def get_run(self, ref: str) -> RunRecord:
-        """Return the run named by an id, a unique id prefix, or `last`."""
+        """Return the run named by its id, a unique prefix or suffix of it, or `last`.
+
+        The card shows the last eight characters, which are random; the first ten encode the
+        time and are alike for runs made together.
+        """
         if ref == "last":
             rows = self._read("SELECT * FROM runs ORDER BY id DESC LIMIT 1")
         else:
-            pattern = ref.upper().replace("%", "").replace("_", "") + "%"
-            rows = self._read("SELECT * FROM runs WHERE id LIKE ? LIMIT 2", (pattern,))
+            key = ref.strip().lstrip(".…").upper().replace("%", "").replace("_", "")
+            rows = (
+                self._read(
+                    "SELECT * FROM runs WHERE id LIKE ? OR id LIKE ? LIMIT 2",
+                    (key + "%", "%" + key),
+                )
+                if key
+                else []
+            )
         if not rows:
             raise RunNotFoundError(f"no run matches {ref!r}; `%mlwork runs` lists the run ids")
         if len(rows) > 1:

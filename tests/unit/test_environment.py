@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import importlib.util
 import json
 import os
 import platform
@@ -253,3 +254,30 @@ def test_importing_and_snapshotting_loads_neither_ipython_nor_tensorflow() -> No
         "assert snap.data['cuda'] is None\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+@pytest.mark.tensorflow
+def test_tensorflow_build_info_once_the_user_imported_tensorflow() -> None:
+    if importlib.util.find_spec("tensorflow") is None:
+        pytest.skip("tensorflow is not installed (the [tensorflow] extra)")
+    code = (
+        "import json\n"
+        "from mlwork_jupyter.provenance import environment\n"
+        "before = environment.snapshot()\n"
+        "import tensorflow as tf\n"
+        "after = environment.snapshot()\n"
+        "assert after is not before and before.data['cuda'] is None\n"
+        "print(json.dumps(after.data['cuda']))\n"
+    )
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    cuda = json.loads(done.stdout.strip().splitlines()[-1])
+    assert cuda["tensorflow"] == importlib.metadata.version("tensorflow")
+    assert set(cuda) == {"tensorflow", "is_cuda_build", "cuda_version", "cudnn_version"}

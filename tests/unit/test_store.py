@@ -40,6 +40,8 @@ def test_run_round_trip(tmp_path):
     assert got.inputs[0].shape == [3, 2]
     assert store.series(rec.id) == {"loss": [(0, 1.0), (1, 0.5)]}
     assert store.get_run("last").id == rec.id
+    assert store.get_run(rec.id[-8:]).id == rec.id
+    assert store.get_run("…" + rec.id[-8:]).id == rec.id
 
 
 def test_run_ids_sort_by_time():
