@@ -59,7 +59,7 @@ def test_saved_record_shows_as_card_not_html(lab_page: LabPage, *, trusted: bool
     expect(card.locator(".mlwork-badge.mlwork-status")).to_have_text("ok")
     expect(card.locator(".mlwork-stage")).to_have_text("train")
     expect(card.locator(".mlwork-record-duration")).to_have_text("12.3 s")
-    expect(card.locator(".mlwork-record-id")).to_have_text("01JDQ3Z8N4X7…")
+    expect(card.locator(".mlwork-record-id")).to_have_text("…R6S8T0VW")
     # The record renderer won the output, not text/html (a trusted notebook could show either).
     expect(page.locator(".jp-OutputArea-output")).to_have_count(1)
     expect(page.locator(".jp-OutputArea-output.mlwork-RenderedRecord")).to_have_count(1)
@@ -87,7 +87,7 @@ def test_saved_record_shows_as_card_not_html(lab_page: LabPage, *, trusted: bool
     data = card.locator("details[data-mlwork-section='data']")
     data.locator("summary").click()
     expect(data.locator("tbody tr").first).to_contain_text("1437 \u00d7 64")
-    expect(data.locator("tbody tr").first).to_contain_text("01234567…")
+    expect(data.locator("tbody tr").first).to_contain_text("0123456789ab…")
     assert lab_page.dialogs == []
 
 
