@@ -216,7 +216,7 @@ class Workbench:
         record = RunRecord(
             id=new_run_id(),
             stage=stage.name,
-            name=request.name or _default_name(request),
+            name=secrets.mask_text(request.name or _default_name(request)),
             code=secrets.mask_text(request.code),
             code_hash=code_hash(request.code),
             notebook=self.notebook,
