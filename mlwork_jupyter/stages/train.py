@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
+import sys
 from typing import TYPE_CHECKING
 
 from mlwork_jupyter.ml.sklearn import FitInfo, capture_fits
@@ -25,7 +27,10 @@ class TrainStage(Stage):
     @contextlib.contextmanager
     def around(self, run: ActiveRun, request: CellRequest) -> Iterator[None]:
         """Capture every outermost estimator `fit` made by the cell."""
-        del request
+        if "sklearn" in request.code and "sklearn.base" not in sys.modules:
+            # The cell imports scikit-learn itself: load its base class first, so that the
+            # estimator classes it imports are wrapped as they are defined.
+            importlib.import_module("sklearn.base")
 
         def report(fit: FitInfo) -> None:
             short = fit.estimator.rsplit(".", 1)[-1]

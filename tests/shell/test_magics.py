@@ -252,3 +252,23 @@ def test_load_ext_does_not_import_tensorflow():
         "assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_sklearn_imported_inside_the_train_cell_is_captured(tmp_path):
+    import subprocess
+
+    code = f"""
+from IPython.testing.globalipapp import start_ipython
+ip = start_ipython()
+ip.run_line_magic("load_ext", "mlwork_jupyter")
+ip.run_line_magic("config", "MlworkMagics.store_dir = {str(tmp_path / "store")!r}")
+assert "sklearn" not in __import__("sys").modules
+res = ip.run_cell('''%%mlwork train --name fresh
+from sklearn.tree import DecisionTreeClassifier
+tree = DecisionTreeClassifier(max_depth=2).fit([[0], [1], [2], [3]], [0, 0, 1, 1])''')
+assert res.success, res.error_in_exec
+from mlwork_jupyter.provenance.store import Store
+[run] = Store({str(tmp_path / "store")!r}).runs()
+assert run.params["DecisionTreeClassifier.max_depth"] == 2, run.params
+"""
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path)
