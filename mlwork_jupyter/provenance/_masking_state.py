@@ -25,7 +25,7 @@ _CACHE_MAX_ENTRIES: Final = 4096
 _CACHE_MAX_CHARS: Final = 8_000_000
 
 
-class State:
+class MaskingState:
     """Known literal secrets, the lazily built scanner and the result cache, behind one lock."""
 
     def __init__(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final
 
 from mlwork_jupyter.provenance._detectors import find_all, pem_spans
-from mlwork_jupyter.provenance._known_secrets import State
+from mlwork_jupyter.provenance._masking_state import MaskingState
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -48,7 +48,7 @@ def _apply(text: str, spans: list[Span]) -> str:
     return "".join(parts)
 
 
-_STATE: Final = State()
+_STATE: Final = MaskingState()
 
 
 def _literal_spans(text: str) -> list[Span]:
