@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = ["MlworkMagics"]
 
-_LINE_COMMANDS = ("env", "seed", "runs", "show", "diff", "help")
+_LINE_COMMANDS = ("verify", "env", "seed", "runs", "show", "diff", "help")
 
 
 class _Parser(MagicArgumentParser):
@@ -49,6 +49,7 @@ def _line_parser() -> _Parser:
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("help")
     sub.add_parser("env")
+    sub.add_parser("verify")
     seed = sub.add_parser("seed")
     seed.add_argument("seed", type=int)
     runs = sub.add_parser("runs")
@@ -129,7 +130,8 @@ class MlworkMagics(Magics):
             if bench is not None:
                 bench.close()
             live = getattr(self.shell, "kernel", None) is not None
-            bench = Workbench(store_dir, notebook, Output(live=live), self.sample_rows)
+            nb_path = folder / notebook if notebook else None
+            bench = Workbench(store_dir, notebook, Output(live=live), self.sample_rows, nb_path)
             self._workbench = bench
         return bench
 
@@ -152,6 +154,7 @@ class MlworkMagics(Magics):
             %mlwork show RUN                                one run in full
             %mlwork diff RUN_A RUN_B                        code, params, env, data, metrics
             %mlwork env                                     environment, and what changed
+            %mlwork verify                                  this notebook's records vs now
             %mlwork seed N                                  seed Python, NumPy, TensorFlow
             %mlwork help                                    this text
 

@@ -116,11 +116,13 @@ class Workbench:
     store_dir
         Folder of the store (`.mlwork/` beside the notebook by default).
     notebook
-        The notebook path as records name it.
+        The notebook's name as records carry it.
     output
         Where cards and warnings are shown.
     sample_rows
         Fingerprint frames with more rows than this from an even sample (opt-in).
+    notebook_path
+        The notebook file, when the kernel knows it (for `%mlwork verify`).
     """
 
     def __init__(
@@ -129,8 +131,10 @@ class Workbench:
         notebook: str,
         output: Output,
         sample_rows: int | None = None,
+        notebook_path: Path | None = None,
     ) -> None:
         self.store_dir = store_dir
+        self.notebook_path = notebook_path
         self.notebook = notebook
         self.output = output
         self.sample_rows = sample_rows
@@ -152,6 +156,11 @@ class Workbench:
                 return None
             self._store_error = None
         return self._store
+
+    @property
+    def store_error(self) -> str | None:
+        """Why the store could not be opened, if it could not."""
+        return self._store_error
 
     def close(self) -> None:
         """Close the store."""

@@ -21,11 +21,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "diff_report",
+    "env_report",
     "record_json",
     "run_line_command",
     "runs_report",
     "seed_everything",
     "show_report",
+    "verify_report",
 ]
 
 
@@ -229,9 +231,12 @@ def run_line_command(bench: Workbench, args: argparse.Namespace) -> None:
     if args.command == "env":
         display(env_report(bench).bundle(), raw=True)  # type: ignore[no-untyped-call]
         return
+    if args.command == "verify":
+        display(verify_report(bench).bundle(), raw=True)  # type: ignore[no-untyped-call]
+        return
     store = bench.store()
     if store is None:
-        raise MlworkError(f"no store to read: {bench._store_error}")  # noqa: SLF001
+        raise MlworkError(f"no store to read: {bench.store_error}")
     if args.command == "runs":
         notebook = None if args.all_notebooks or not bench.notebook else bench.notebook
         records = store.runs(stage=args.stage, name=args.name, notebook=notebook, last=args.last)
@@ -285,3 +290,17 @@ def env_report(bench: Workbench) -> Report:
         if recorded:
             notes.append("same environment as the last recorded run")
     return Report([table], notes)
+
+
+def verify_report(bench: Workbench) -> Report:
+    """Return this notebook's records (as last saved) checked against the present machine."""
+    from mlwork_jupyter.sharing.verify import verify_notebook
+
+    path = bench.notebook_path
+    if path is None or not path.is_file():
+        raise MlworkError(
+            "`%mlwork verify` needs the notebook file, which this kernel was not told about; "
+            "run `mlwork verify NOTEBOOK.ipynb` in a terminal"
+        )
+    store_dir = bench.store_dir if bench.store_dir.is_dir() else None
+    return verify_notebook(path, store_dir=store_dir).report()

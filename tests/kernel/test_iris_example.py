@@ -86,3 +86,23 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
     (tmp_path / "plain.ipynb").write_text(json.dumps(nbformat.v4.new_notebook()))
     assert main(["runs", str(tmp_path / "plain.ipynb")]) == 2
     assert "no mlwork records" in capsys.readouterr().err
+
+
+def test_verify_line_magic_in_the_notebook_kernel(executed, tmp_path):
+    from jupyter_client.manager import start_new_kernel
+
+    env = {**os.environ, "JPY_SESSION_NAME": str(executed)}
+    km, kc = start_new_kernel(kernel_name="python3", cwd=str(executed.parent), env=env)
+    try:
+        kc.execute_interactive("%load_ext mlwork_jupyter", timeout=60)
+        outputs = []
+        reply = kc.execute_interactive("%mlwork verify", timeout=120, output_hook=outputs.append)
+        assert reply["content"]["status"] == "ok"
+        text = "\n".join(
+            m["content"]["data"]["text/plain"] for m in outputs if m["msg_type"] == "display_data"
+        )
+        assert "matches its records (records: 4" in text, text
+        assert "files: 1 checked" in text
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
