@@ -177,6 +177,10 @@ def find_assignments(source: str) -> dict[str, Assignment]:
             continue
         if not isinstance(target, ast.Name) or value.end_lineno is None:
             continue
+        is_param = node.end_lineno in params
+        earlier = found.get(target.id)
+        if earlier is not None and earlier.is_param and not is_param:
+            continue  # `lr = lr * 2` after `lr = 1e-3  # @param`: the declaration is the parameter
         start = offset(value.lineno, value.col_offset)
         end = offset(value.end_lineno, value.end_col_offset or 0)
         found[target.id] = Assignment(
@@ -185,7 +189,7 @@ def find_assignments(source: str) -> dict[str, Assignment]:
             end=end,
             text=source[start:end],
             is_str=isinstance(value, ast.Constant) and isinstance(value.value, str),
-            is_param=node.end_lineno in params,
+            is_param=is_param,
         )
     return found
 

@@ -89,6 +89,22 @@ def _ref(kind_name: str, fp: Fingerprint) -> DataRef:
     )
 
 
+def _declared_params(code: str) -> dict[str, Any]:
+    """Return the `# @param` assignments of a cell as its source says them (Colab's syntax)."""
+    if "@param" not in code:
+        return {}
+    from mlwork_jupyter.sharing.source_params import find_assignments
+
+    params: dict[str, Any] = {}
+    for found in find_assignments(code).values():
+        if found.is_param:
+            try:
+                params[found.name] = ast.literal_eval(found.text)
+            except (ValueError, SyntaxError):
+                params[found.name] = found.text  # an expression: recorded as written
+    return params
+
+
 @dataclass(slots=True)
 class _CellState:
     """What the workbench learns about a cell before, during and after it runs."""
@@ -244,6 +260,9 @@ class Workbench:
             except Exception as exc:
                 run.warn(f"store write failed ({exc}); this record is in the output only")
                 run.store = None
+        declared = _declared_params(request.code)
+        if declared:
+            run.log_params(declared)
         state.card = self.output.card(record.compact(state.env_summary))
         state.before = NamespaceSnapshot(namespace)
         result = None

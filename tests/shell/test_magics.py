@@ -272,3 +272,16 @@ from mlwork_jupyter.provenance.store import Store
 assert run.params["DecisionTreeClassifier.max_depth"] == 2, run.params
 """
     subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path)
+
+
+def test_param_declarations_are_recorded_as_the_source_says(ip, store):
+    ip.run_cell(
+        "%%mlwork train --name declared\n"
+        'lr = 1e-3  # @param {type:"slider", min:1e-5, max:1e-1, log:true}\n'
+        'optimizer = "adam"  # @param ["adam", "sgd"]\n'
+        'epochs = 2 * 10  # @param {type:"raw"}\n'
+        "plain = 5\n"
+        "lr = lr * 2"
+    )
+    run = store().runs()[0]
+    assert run.params == {"lr": 1e-3, "optimizer": "adam", "epochs": "2 * 10"}
