@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = ["MlworkMagics"]
 
-_LINE_COMMANDS = ("verify", "env", "seed", "runs", "show", "diff", "help")
+_LINE_COMMANDS = ("devices", "verify", "env", "seed", "runs", "show", "diff", "help")
 
 
 class _Parser(MagicArgumentParser):
@@ -50,6 +50,7 @@ def _line_parser() -> _Parser:
     sub.add_parser("help")
     sub.add_parser("env")
     sub.add_parser("verify")
+    sub.add_parser("devices")
     seed = sub.add_parser("seed")
     seed.add_argument("seed", type=int)
     runs = sub.add_parser("runs")
@@ -142,6 +143,7 @@ class MlworkMagics(Magics):
         Cell magic::
 
             %%mlwork STAGE [--name NAME]
+            %%mlwork train [--strategy S] [--mixed-precision]
 
         STAGE is one of data, train, tune, evaluate, deploy, monitor. The cell runs as it
         would without the magic, in your namespace; its run (code, environment, data read
@@ -153,6 +155,7 @@ class MlworkMagics(Magics):
             %mlwork runs [--stage S] [--name N] [--last K]  recent runs of this notebook
             %mlwork show RUN                                one run in full
             %mlwork diff RUN_A RUN_B                        code, params, env, data, metrics
+            %mlwork devices                                 accelerators, strategy and why
             %mlwork env                                     environment, and what changed
             %mlwork verify                                  this notebook's records vs now
             %mlwork seed N                                  seed Python, NumPy, TensorFlow
@@ -198,10 +201,14 @@ class MlworkMagics(Magics):
             options=options,
             filename=filename,
         )
+        bench = self.workbench()
+        stage = STAGES[stage_name](bench.output)
         try:
-            result = self.workbench().run_cell(
-                STAGES[stage_name](), request, self._shell.user_ns, body, last
-            )
+            stage.prepare(request)
+        except MlworkError as exc:
+            raise UsageError(f"%%mlwork {stage_name}: {exc}") from None
+        try:
+            result = bench.run_cell(stage, request, self._shell.user_ns, body, last)
         except BaseException as exc:
             self._show_as_user_error(exc, filename)
             raise

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlwork_jupyter.display.record_view import record_bundle
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = ["Output"]
 
@@ -40,6 +43,23 @@ class Output:
             display(bundle, raw=True)  # type: ignore[no-untyped-call]
         else:
             handle.update(bundle, raw=True)
+
+    def publisher(self) -> Callable[[dict[str, Any], bool], None] | None:
+        """Return a live panel's publisher (display, then update in place); None in a terminal."""
+        if not self.live:
+            return None
+        from IPython.display import display
+
+        handle: Any = None
+
+        def publish(bundle: dict[str, Any], update: bool) -> None:  # noqa: FBT001 - the protocol
+            nonlocal handle
+            if handle is None or not update:
+                handle = display(bundle, raw=True, display_id=True)  # type: ignore[no-untyped-call]
+            else:
+                handle.update(bundle, raw=True)
+
+        return publish
 
     def warning(self, line: str) -> None:
         """Show one warning line before the cell's own output."""

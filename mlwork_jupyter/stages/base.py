@@ -59,9 +59,16 @@ class Stage:
     name: ClassVar[str] = ""
     summary: ClassVar[str] = ""
 
+    def __init__(self, output: Output | None = None) -> None:
+        self.output = output
+
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
         """Add this stage's own options to its `%%mlwork STAGE` parser."""
+
+    def prepare(self, request: CellRequest) -> None:
+        """Check and set up before the run exists; a `MlworkError` here means bad options."""
+        del request
 
     @contextlib.contextmanager
     def around(self, run: ActiveRun, request: CellRequest) -> Iterator[None]:

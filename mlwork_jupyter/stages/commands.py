@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from mlwork_jupyter.stages.base import Workbench
 
 __all__ = [
+    "devices_report",
     "diff_report",
     "env_report",
     "record_json",
@@ -231,6 +232,9 @@ def run_line_command(bench: Workbench, args: argparse.Namespace) -> None:
     if args.command == "env":
         display(env_report(bench).bundle(), raw=True)  # type: ignore[no-untyped-call]
         return
+    if args.command == "devices":
+        display(devices_report().bundle(), raw=True)  # type: ignore[no-untyped-call]
+        return
     if args.command == "verify":
         display(verify_report(bench).bundle(), raw=True)  # type: ignore[no-untyped-call]
         return
@@ -304,3 +308,22 @@ def verify_report(bench: Workbench) -> Report:
         )
     store_dir = bench.store_dir if bench.store_dir.is_dir() else None
     return verify_notebook(path, store_dir=store_dir).report()
+
+
+def devices_report() -> Report:
+    """Return the accelerators TensorFlow sees, the strategy `auto` picks, and why."""
+    import os
+
+    from mlwork_jupyter.ml.devices import detect
+    from mlwork_jupyter.ml.strategy import choose_strategy
+
+    devices = detect()
+    choice = choose_strategy(devices, "auto", os.environ.get("TF_CONFIG"))
+    table = Table("devices", ["kind", "name", "model", "memory", "compute capability"])
+    for d in devices.devices:
+        memory = "" if d.memory_bytes is None else f"{d.memory_bytes / 2**30:.1f} GiB"
+        cc = d.compute_capability
+        capability = "" if cc is None else f"{cc[0]}.{cc[1]}"
+        table.rows.append([d.kind, d.name, d.description or "", memory, capability])
+    notes = [f"strategy: {choice.name} ({choice.reason})", *devices.notes]
+    return Report([table], notes)

@@ -124,8 +124,14 @@ class ActiveRun:
         self.record.params.update(clean)
         self._to_store("log_params", clean)
 
-    def log_metrics(self, metrics: dict[str, Any], step: int | None = None) -> None:
-        """Record final metric values; with `step`, also append them to the metric series."""
+    def log_metrics(
+        self, metrics: dict[str, Any], step: int | None = None, *, series_only: bool = False
+    ) -> None:
+        """Record final metric values; with `step`, also append them to the metric series.
+
+        With `series_only`, the values are points of their series and not final values (per-
+        batch values, epoch durations).
+        """
         clean: dict[str, float] = {}
         for key, value in metrics.items():
             name = secrets.mask_text(_check_key("metric", key))
@@ -135,13 +141,15 @@ class ActiveRun:
                 raise MlworkError(
                     f"metric {key!r} must be a number, got {type(value).__name__} {value!r}"
                 ) from None
-        self.record.metrics.update(clean)
+        if not series_only:
+            self.record.metrics.update(clean)
         if step is not None:
             now = time.time()
             with self._lock:
                 self._pending.extend((k, step, v, now) for k, v in clean.items())
             self.flush(force=False)
-        self._to_store("log_metrics", clean)
+        if not series_only:
+            self._to_store("log_metrics", clean)
 
     def flush(self, *, force: bool = True) -> None:
         """Append pending series points to the store (at least once a second while logging)."""

@@ -12,3 +12,4 @@ class TuneStage(TrainStage):
 
     name = "tune"
     summary = "hyper-parameter search: params, metrics and fits recorded"
+    panel_kind = "tune"
