@@ -62,12 +62,16 @@ def record_plain(record: dict[str, Any]) -> str:
     return " · ".join(parts)
 
 
+_KEY_CELL = "padding:1px 8px 1px 0;text-align:left;vertical-align:top"
+_VALUE_CELL = "padding:1px 0;font-family:monospace;text-align:left;white-space:pre-wrap"
+
+
 def _table(title: str, rows: list[tuple[str, str]]) -> str:
     if not rows:
         return ""
     body = "".join(
-        f"<tr><td style='padding:1px 8px 1px 0'>{escape(k)}</td>"
-        f"<td style='padding:1px 0;font-family:monospace'>{escape(v)}</td></tr>"
+        f"<tr><td style='{_KEY_CELL}'>{escape(k)}</td>"
+        f"<td style='{_VALUE_CELL}'>{escape(v)}</td></tr>"
         for k, v in rows
     )
     return (

@@ -103,6 +103,16 @@ def model_summary(model: Any) -> str:
     return "\n".join(lines)
 
 
+def _float32_as_written(value: Any) -> Any:
+    """Return a float held in float32 as its shortest form: 1e-3, not 0.0010000000474974513."""
+    if not isinstance(value, float) or not math.isfinite(value):
+        return value
+    import numpy as np
+
+    single = np.float32(value)
+    return float(str(single)) if float(single) == value else value
+
+
 def _optimizer_params(optimizer: Any) -> dict[str, Any]:
     if optimizer is None:
         return {}
@@ -112,6 +122,7 @@ def _optimizer_params(optimizer: Any) -> dict[str, Any]:
     except Exception:  # a custom optimizer without a config
         return found
     if isinstance(config, dict):
+        config = {k: _float32_as_written(v) for k, v in config.items()}
         found["optimizer_config"] = config
         if isinstance(config.get("learning_rate"), float | int):
             found["learning_rate"] = config["learning_rate"]

@@ -123,6 +123,7 @@ class _CellState:
     outcome: BaseException | None = None
     env_summary: dict[str, Any] = field(default_factory=dict)
     card: Any = None
+    declared: dict[str, Any] = field(default_factory=dict)
 
 
 def _error_line(exc: BaseException) -> str:
@@ -267,9 +268,9 @@ class Workbench:
             except Exception as exc:
                 run.warn(f"store write failed ({exc}); this record is in the output only")
                 run.store = None
-        declared = _declared_params(request.code)
-        if declared:
-            run.log_params(declared)
+        state.declared = _declared_params(request.code)
+        if state.declared:
+            run.log_params(state.declared)
         state.card = self.output.card(record.compact(state.env_summary))
         state.before = NamespaceSnapshot(namespace)
         result = None
@@ -338,6 +339,8 @@ class Workbench:
         else:
             record.status = "error"
             record.error = secrets.mask_text(_error_line(outcome))
+        if state.declared:  # what the source said wins over what an adapter saw by that name
+            run.log_params(state.declared)
         written = self._written(namespace, stores, state)
         record.inputs = [_ref(name, fp) for name, fp in state.reads.items()]
         record.outputs = [_ref(name, fp) for name, fp in written.items()]

@@ -52,8 +52,10 @@ class RunReporter:
             self.run.log_metrics(final, step=step)
             if rest:
                 self.run.log_metrics(rest, step=step, series_only=True)
+            self.run.flush()  # every completed epoch reaches the store, whatever happens next
         if self.panel is not None:
-            self.panel.metrics(values, step, kind)
+            shown = {k: v for k, v in values.items() if not k.endswith(_SERIES_ONLY)}
+            self.panel.metrics(shown, step, kind)
 
     def progress(self, progress: Progress) -> None:
         """Move the panel's progress bar."""
