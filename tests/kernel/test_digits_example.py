@@ -76,7 +76,9 @@ def test_panel_bundle_is_final_and_agrees_with_the_record(executed):
 def test_evaluate_record(executed):
     _, nb = executed
     evaluate = next(r for r in _outputs(nb, RECORD_MIME) if r["stage"] == "evaluate")
-    assert evaluate["metrics"]["test_accuracy"] > 0.8
+    # `model.evaluate` is captured: no logging call in the cell.
+    assert evaluate["metrics"]["accuracy"] > 0.8
+    assert "loss" in evaluate["metrics"]
 
 
 def test_kill_9_during_fit_keeps_every_completed_epoch(kernel_factory, tmp_path):
