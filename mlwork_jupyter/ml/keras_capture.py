@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from mlwork_jupyter.ml.reporter import Reporter, Status
 
-__all__ = ["FitRecorder", "KerasCapture", "capture_keras_fit", "model_summary"]
+__all__ = ["FitRecorder", "KerasCapture", "capture_keras_fit", "model_summary", "recorder_for"]
 
 _DEFAULT_BATCH_SIZE = 32
 _MAX_REPR = 200
@@ -295,6 +295,14 @@ class FitRecorder:
         ):
             detail = detail or f"stopped early after epoch {self._epoch + 1} of {self.epochs}"
         self._guard(lambda: self.reporter.status(status, detail))
+
+
+def recorder_for(reporter: Reporter, *, batch_interval_s: float = 0.25) -> FitRecorder:
+    """Return a recorder for a callback that sees only the hooks, not the `fit` call."""
+    arguments = _FitArguments(
+        batch_size=None, validation_split=0.0, validation_data=False, initial_epoch=0
+    )
+    return FitRecorder(reporter, 1, arguments, batch_interval_s)
 
 
 @functools.cache

@@ -232,6 +232,45 @@ class Workbench:
                     state.read_values[name] = value
         return state
 
+    def _start(self, record: RunRecord) -> tuple[ActiveRun, dict[str, Any]]:
+        """Open the run: the store (if it can be had), the environment, the `running` row."""
+        run = ActiveRun(record, self.store())
+        if run.store is None:
+            run.warn(f"store unavailable ({self._store_error}); this record is in the output only")
+        env_summary = self._environment(run)
+        if run.store is not None:
+            try:
+                run.store.start_run(record)
+            except Exception as exc:
+                run.warn(f"store write failed ({exc}); this record is in the output only")
+                run.store = None
+        return run, env_summary
+
+    def open_run(self, stage: str, name: str, code: str) -> tuple[ActiveRun, dict[str, Any]]:
+        """Start a run that no `%%mlwork` cell wraps (the stand-alone Keras callback)."""
+        record = RunRecord(
+            id=new_run_id(),
+            stage=stage,
+            name=secrets.mask_text(name),
+            code=secrets.mask_text(code),
+            code_hash=code_hash(code),
+            notebook=self.notebook,
+        )
+        return self._start(record)
+
+    def close_run(self, run: ActiveRun, env_summary: dict[str, Any], status: str) -> None:
+        """Finish a run from `open_run`: final status, store, and its card in the output."""
+        record = run.record
+        record.ended = time.time()
+        record.status = status
+        run.flush()
+        if run.store is not None:
+            try:
+                run.store.finish_run(record)
+            except Exception as exc:
+                run.warn(f"store write failed ({exc}); this record is in the output only")
+        self.output.update_card(None, record.compact(env_summary))
+
     def run_cell(
         self,
         stage: Stage,
@@ -255,19 +294,10 @@ class Workbench:
             notebook=self.notebook,
             cell_id=request.cell_id,
         )
-        run = ActiveRun(record, self.store())
-        if run.store is None:
-            run.warn(f"store unavailable ({self._store_error}); this record is in the output only")
         state = self._reads(names.loads, namespace)
         for line in self.lineage.stale({k: fp.digest for k, fp in state.reads.items()}):
             self.output.warning(line)
-        state.env_summary = self._environment(run)
-        if run.store is not None:
-            try:
-                run.store.start_run(record)
-            except Exception as exc:
-                run.warn(f"store write failed ({exc}); this record is in the output only")
-                run.store = None
+        run, state.env_summary = self._start(record)
         state.declared = _declared_params(request.code)
         if state.declared:
             run.log_params(state.declared)

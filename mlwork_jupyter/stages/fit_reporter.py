@@ -23,26 +23,29 @@ class RunReporter:
     Parameters
     ----------
     run
-        The run being recorded.
+        The run being recorded, or None for a panel alone.
     panel
         The live panel, or None where none is shown (a terminal).
     """
 
-    def __init__(self, run: ActiveRun, panel: Panel | None) -> None:
+    def __init__(self, run: ActiveRun | None, panel: Panel | None) -> None:
         self.run = run
         self.panel = panel
         self._shown = False
 
     def params(self, params: Mapping[str, Any]) -> None:
         """Record a fit's parameters; the panel appears with the first fit."""
-        self.run.log_params(dict(params))
+        if self.run is not None:
+            self.run.log_params(dict(params))
         if self.panel is not None and not self._shown:
             self._shown = True
             self.panel.show()
 
     def metrics(self, values: Mapping[str, float], step: int, kind: MetricKind) -> None:
         """Epoch values are series points and final values; batch values series points only."""
-        if kind == "batch":
+        if self.run is None:
+            pass
+        elif kind == "batch":
             self.run.log_metrics(
                 {f"batch/{k}": v for k, v in values.items()}, step=step, series_only=True
             )
@@ -71,15 +74,17 @@ class RunReporter:
 
     def artifact(self, path: str, name: str) -> None:
         """Store a file the adapter produced."""
-        self.run.log_artifact(path, name)
+        if self.run is not None:
+            self.run.log_artifact(path, name)
 
     def status(self, status: Status, detail: str | None = None) -> None:
         """Show a fit's status on the panel; a detail (early stop) becomes a warning."""
         if self.panel is not None:
             self.panel.status(status)
-        if detail and status == "ok":
+        if detail and status == "ok" and self.run is not None:
             self.run.warn(detail)
 
     def warn(self, message: str) -> None:
         """Keep an adapter's warning in the record."""
-        self.run.warn(message)
+        if self.run is not None:
+            self.run.warn(message)
