@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
+import re
 import sys
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -23,12 +24,12 @@ if TYPE_CHECKING:
 
 __all__ = ["TrainStage", "uses_tensorflow"]
 
-_TF_WORDS = ("keras", "tensorflow", "tf.")
+_TF_WORDS = re.compile(r"\b(?:keras|tensorflow|tf)\b")
 
 
 def uses_tensorflow(code: str) -> bool:
-    """Tell whether a cell needs TensorFlow set up: it mentions Keras or TF, or TF is loaded."""
-    return "tensorflow" in sys.modules or any(word in code for word in _TF_WORDS)
+    """Tell whether a cell needs TensorFlow set up: it names Keras or TF, or TF is loaded."""
+    return "tensorflow" in sys.modules or _TF_WORDS.search(code) is not None
 
 
 class TrainStage(Stage):
