@@ -10,7 +10,7 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 LABEXT := mlwork_jupyter/labextension/package.json
-TS_SOURCES := $(wildcard labextension/src/*.ts labextension/style/*) tsconfig.json
+TS_SOURCES := $(wildcard labextension/src/*.ts labextension/style/*) tsconfig.json package.json
 
 .PHONY: demo test install lint typecheck pytest clean
 
@@ -43,6 +43,7 @@ typecheck: install
 	npm run --silent typecheck
 
 pytest: install
+	npm test --silent
 	$(BIN)/python -m pytest
 
 test: lint typecheck pytest

@@ -301,6 +301,7 @@ class Workbench:
         state.declared = _declared_params(request.code)
         if state.declared:
             run.log_params(state.declared)
+            run.declared = frozenset(state.declared)
         state.card = self.output.card(record.compact(state.env_summary))
         state.before = NamespaceSnapshot(namespace)
         result = None
@@ -369,8 +370,6 @@ class Workbench:
         else:
             record.status = "error"
             record.error = secrets.mask_text(_error_line(outcome))
-        if state.declared:  # what the source said wins over what an adapter saw by that name
-            run.log_params(state.declared)
         written = self._written(namespace, stores, state)
         record.inputs = [_ref(name, fp) for name, fp in state.reads.items()]
         record.outputs = [_ref(name, fp) for name, fp in written.items()]

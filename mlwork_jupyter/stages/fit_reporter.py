@@ -36,7 +36,8 @@ class RunReporter:
     def params(self, params: Mapping[str, Any]) -> None:
         """Record a fit's parameters; the panel appears with the first fit."""
         if self.run is not None:
-            self.run.log_params(dict(params))
+            declared = self.run.declared
+            self.run.log_params({k: v for k, v in params.items() if k not in declared})
         if self.panel is not None and not self._shown:
             self._shown = True
             self.panel.show()

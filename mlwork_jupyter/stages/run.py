@@ -79,6 +79,9 @@ class ActiveRun:
     def __init__(self, record: RunRecord, store: Store | None) -> None:
         self.record = record
         self.store = store
+        # Params the cell declares with `# @param`: what the source said wins over what a
+        # capture adapter reports by the same name (an explicit log_param still overwrites).
+        self.declared: frozenset[str] = frozenset()
         self._pending: list[tuple[str, int, float, float]] = []
         self._last_flush = time.monotonic()
         self._lock = threading.Lock()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import socket
 import time
 import urllib.error
@@ -31,6 +32,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 RECORD_MIME = "application/vnd.mlwork.record.v1+json"
+PANEL_MIME = "application/vnd.mlwork.panel.v1+json"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 SERVER_START_S = 120.0
 # A page action on a loaded 2-core machine can take a while; these are limits, not sleeps.
@@ -142,6 +144,54 @@ def sample_record(**changes: Any) -> dict[str, Any]:
     }
     record.update(changes)
     return record
+
+
+def panel_bundle(
+    *, epochs: int = 20, steps: int = 36, done: int | None = None, **changes: Any
+) -> dict[str, Any]:
+    """A live panel's bundle as the kernel's `Panel` builds it, after `done` of `epochs` epochs.
+
+    Metrics follow smooth deterministic curves (loss falls, accuracy rises, validation a little
+    worse); per-batch loss is reported four times an epoch. `changes` replace payload fields.
+    """
+    from mlwork_jupyter.display.panel import Panel
+
+    now = [0.0]
+    panel = Panel(lambda bundle, update: None, title="digits-mlp", clock=lambda: now[0])
+    done = epochs if done is None else done
+    for epoch in range(1, done + 1):
+        for quarter in range(4):
+            t = epoch - 1 + quarter / 4
+            step = (epoch - 1) * steps + (quarter + 1) * steps // 4
+            panel.metrics({"loss": 2.3 * math.exp(-t / 4) + 0.05}, step=step, kind="batch")
+        panel.metrics(
+            {
+                "loss": 2.3 * math.exp(-epoch / 4) + 0.04,
+                "accuracy": 1 - 0.9 * math.exp(-epoch / 3),
+                "val_loss": 2.3 * math.exp(-epoch / 4) + 0.12 + 0.002 * epoch,
+                "val_accuracy": 0.97 - 0.87 * math.exp(-epoch / 3),
+            },
+            step=epoch,
+        )
+        now[0] += 0.25
+        panel.progress(
+            epoch=epoch, epochs=epochs, step=steps, steps=steps, eta_s=0.25 * (epochs - epoch)
+        )
+    if done == epochs:
+        panel.close("ok")
+    bundle = panel.bundle()
+    bundle[PANEL_MIME].update(changes)
+    return bundle
+
+
+def panel_cell(
+    *bundles: dict[str, Any], source: str = "%%mlwork train\npass"
+) -> nbformat.NotebookNode:
+    """A code cell whose saved outputs are the given display bundles (never executed)."""
+    outputs = [nbformat.v4.new_output("display_data", data=bundle) for bundle in bundles]
+    cell = nbformat.v4.new_code_cell(source, outputs=outputs)
+    cell.execution_count = 1
+    return cell
 
 
 def free_port() -> int:
