@@ -13,6 +13,7 @@ import {
   shorten
 } from './format';
 import type { IArtifact, IDataRef, IRunRecord } from './record';
+import { el as makeElement } from './dom';
 
 /** Attribute naming a card section, so its open state survives a display update. */
 export const SECTION_ATTRIBUTE = 'data-mlwork-section';
@@ -45,20 +46,7 @@ export function renderProblem(reason: unknown): HTMLElement {
 }
 
 namespace Private {
-  export function el<K extends keyof HTMLElementTagNameMap>(
-    tag: K,
-    className?: string,
-    text?: string
-  ): HTMLElementTagNameMap[K] {
-    const node = document.createElement(tag);
-    if (className) {
-      node.className = className;
-    }
-    if (text !== undefined) {
-      node.textContent = text;
-    }
-    return node;
-  }
+  export const el = makeElement;
 
   /** A shortened value whose full text is in its tooltip. */
   function short(

@@ -6,6 +6,8 @@
  * field that does not fit, so the renderer can say why instead of drawing something wrong.
  */
 
+import * as Validate from './validate';
+
 /** MIME type of a live panel, version 1. */
 export const PANEL_MIME_TYPE = 'application/vnd.mlwork.panel.v1+json';
 
@@ -83,34 +85,17 @@ export function parsePanel(payload: unknown): IPanel {
 }
 
 namespace Private {
-  type Obj = Record<string, unknown>;
+  type Obj = Validate.Obj;
+  const fail = (message: string): Error => new PanelError(message);
 
-  export function describe(value: unknown): string {
-    if (value === null) {
-      return 'null';
-    }
-    if (Array.isArray(value)) {
-      return 'a list';
-    }
-    if (value === undefined) {
-      return 'missing';
-    }
-    return `a ${typeof value}`;
-  }
+  export const describe = Validate.describe;
 
   export function object(value: unknown, where: string): Obj {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw new PanelError(`${where} is ${describe(value)}, expected an object`);
-    }
-    return value as Obj;
+    return Validate.expectObject(value, where, fail);
   }
 
   export function str(obj: Obj, key: string, where = key): string {
-    const value = obj[key];
-    if (typeof value !== 'string') {
-      throw new PanelError(`${where} is ${describe(value)}, expected a string`);
-    }
-    return value;
+    return Validate.expectString(obj, key, where, fail);
   }
 
   export function optStr(obj: Obj, key: string): string | null {

@@ -5,6 +5,7 @@ import { STATUSES, formatDuration, formatNumber, formatValue } from './format';
 import type { IPanel, IProgress, ITable } from './panel';
 import { compareNames, splitName } from './series';
 import type { IChart } from './series';
+import { el } from './dom';
 
 /** The parts of a panel that updates change in place. */
 export interface IPanelNodes {
@@ -320,19 +321,4 @@ function labelled(
     label.append(after);
   }
   return label;
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className?: string,
-  text?: string
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (className) {
-    node.className = className;
-  }
-  if (text !== undefined) {
-    node.textContent = text;
-  }
-  return node;
 }

@@ -5,6 +5,8 @@
  * `RecordError` naming the first field that does not fit, so the renderer can say why.
  */
 
+import * as Validate from './validate';
+
 /** MIME type of the compact run record, version 1 (see docs/records.md). */
 export const RECORD_MIME_TYPE = 'application/vnd.mlwork.record.v1+json';
 
@@ -101,34 +103,17 @@ export function parseRecord(payload: unknown): IRunRecord {
 }
 
 namespace Private {
-  type Obj = Record<string, unknown>;
+  type Obj = Validate.Obj;
+  const fail = (message: string): Error => new RecordError(message);
 
-  export function describe(value: unknown): string {
-    if (value === null) {
-      return 'null';
-    }
-    if (Array.isArray(value)) {
-      return 'a list';
-    }
-    if (value === undefined) {
-      return 'missing';
-    }
-    return `a ${typeof value}`;
-  }
+  export const describe = Validate.describe;
 
   export function object(value: unknown, where: string): Obj {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw new RecordError(`${where} is ${describe(value)}, expected an object`);
-    }
-    return value as Obj;
+    return Validate.expectObject(value, where, fail);
   }
 
   export function str(obj: Obj, key: string, where = key): string {
-    const value = obj[key];
-    if (typeof value !== 'string') {
-      throw new RecordError(`${where} is ${describe(value)}, expected a string`);
-    }
-    return value;
+    return Validate.expectString(obj, key, where, fail);
   }
 
   export function optStr(obj: Obj, key: string, where = key): string | null {

@@ -263,12 +263,7 @@ class Workbench:
         record = run.record
         record.ended = time.time()
         record.status = status
-        run.flush()
-        if run.store is not None:
-            try:
-                run.store.finish_run(record)
-            except Exception as exc:
-                run.warn(f"store write failed ({exc}); this record is in the output only")
+        run.finish()
         self.output.update_card(None, record.compact(env_summary))
 
     def run_cell(
@@ -383,10 +378,5 @@ class Workbench:
             {name: fp.digest for name, fp in state.reads.items()},
             {name: fp.digest for name, fp in written.items()},
         )
-        run.flush()
-        if run.store is not None:
-            try:
-                run.store.finish_run(record)
-            except Exception as exc:
-                run.warn(f"store write failed ({exc}); this record is in the output only")
+        run.finish()
         self.output.update_card(state.card, record.compact(state.env_summary))

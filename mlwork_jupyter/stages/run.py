@@ -164,6 +164,15 @@ class ActiveRun:
         if points:
             self._to_store("append_series", points)
 
+    def finish(self) -> None:
+        """Write the pending series and the run's outcome to the store (status set by then)."""
+        self.flush()
+        if self.store is not None:
+            try:
+                self.store.finish_run(self.record)
+            except Exception as exc:
+                self.warn(f"store write failed ({exc}); this record is in the output only")
+
     def log_artifact(self, obj: Any, name: str | None = None) -> Artifact:
         """Store a file, bytes, an object with `.save(path)` (Keras), or a picklable object."""
         if isinstance(obj, str | os.PathLike):
