@@ -15,7 +15,18 @@ if TYPE_CHECKING:
 
 __all__ = ["FileAccessLog", "install", "watching"]
 
-_SYSTEM_TREES = ("/proc/", "/sys/", "/dev/")
+# Kernel pseudo-files, and the system's own data that libraries read on import (time zones,
+# locale and certificate files): never a user's data set.
+_SYSTEM_TREES = (
+    "/proc/",
+    "/sys/",
+    "/dev/",
+    "/usr/share/zoneinfo/",
+    "/usr/share/locale/",
+    "/usr/lib/locale/",
+    "/etc/ssl/",
+    "/etc/localtime",
+)
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 _O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 
@@ -137,7 +148,8 @@ def watching(exclude: Iterable[str] = ()) -> Iterator[FileAccessLog]:
     ``numpy.load``, ``pathlib``) and ``os.open``. Not seen: files opened by C/C++ libraries
     directly (e.g. Arrow's Parquet reader), and ``os.open`` relative to a ``dir_fd``
     (resolved against the working directory instead). Ignored: file descriptors,
-    directories, ``/proc``, ``/sys``, ``/dev``, the interpreter's and environment's trees
+    directories, ``/proc``, ``/sys``, ``/dev``, time zone, locale and certificate files, the
+    interpreter's and environment's trees
     (``sys.prefix``, ``sys.base_prefix``, ``sys.exec_prefix``, site-packages), ``*.pyc``,
     modules read by the import system, and paths under any ``exclude`` prefix.
 

@@ -184,3 +184,11 @@ def test_install_is_idempotent_and_light() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+@pytest.mark.skipif(not Path("/usr/share/zoneinfo/UTC").exists(), reason="no system tz data")
+def test_system_time_zone_files_are_not_data(data_dir: Path) -> None:
+    with audit.watching() as log:
+        Path("/usr/share/zoneinfo/UTC").read_bytes()  # pandas and zoneinfo read these
+        (data_dir / "in.csv").read_text()
+    assert log.reads == {str(data_dir / "in.csv")}
