@@ -9,7 +9,7 @@ from typing import Any
 from mlwork_jupyter.errors import MlworkError
 from mlwork_jupyter.provenance.record import RECORD_MIME, RunRecord
 
-__all__ = ["NotebookRecord", "notebook_records"]
+__all__ = ["NotebookRecord", "cell_source", "notebook_records", "records_in"]
 
 
 class NotebookRecord(RunRecord):
@@ -20,7 +20,8 @@ class NotebookRecord(RunRecord):
     environment: dict[str, Any]
 
 
-def _source(cell: dict[str, Any]) -> str:
+def cell_source(cell: dict[str, Any]) -> str:
+    """Return a notebook cell's source as one string (nbformat allows a list of lines)."""
     source = cell.get("source", "")
     return "".join(source) if isinstance(source, list) else str(source)
 
@@ -42,6 +43,11 @@ def notebook_records(path: str | Path) -> list[NotebookRecord]:
         raise MlworkError(f"{nb_path}: not a readable notebook ({exc})") from None
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         raise MlworkError(f"{nb_path}: not a Jupyter notebook (no 'cells' list)")
+    return records_in(nb)
+
+
+def records_in(nb: dict[str, Any]) -> list[NotebookRecord]:
+    """Return the run records embedded in an already parsed notebook's outputs, in cell order."""
     found: list[NotebookRecord] = []
     for index, cell in enumerate(nb["cells"]):
         for output in cell.get("outputs", []) if isinstance(cell, dict) else []:
@@ -50,7 +56,7 @@ def notebook_records(path: str | Path) -> list[NotebookRecord]:
             if not isinstance(compact, dict):
                 continue
             try:
-                base = RunRecord.from_compact(compact, code=_source(cell))
+                base = RunRecord.from_compact(compact, code=cell_source(cell))
             except (KeyError, TypeError, ValueError):
                 continue
             record = NotebookRecord(**{s: getattr(base, s) for s in RunRecord.__slots__})

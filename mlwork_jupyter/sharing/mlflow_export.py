@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from mlwork_jupyter.errors import MlworkError, StoreError
-from mlwork_jupyter.provenance.notebook import notebook_records
+from mlwork_jupyter.provenance.notebook import records_in
 from mlwork_jupyter.provenance.store import DB_NAME, Store
 from mlwork_jupyter.sharing.source import NoRecordsError, read_notebook
 
@@ -253,8 +253,7 @@ def _collect(
 ) -> tuple[list[RunRecord], Store | None, Path | None, str, dict[str, int]]:
     """Return the runs to export, their store, artifacts' folder, a label, and cells by run."""
     if path.suffix == ".ipynb" or path.is_file():
-        read_notebook(path)
-        embedded = notebook_records(path)
+        embedded = records_in(read_notebook(path))
         cells = {r.id: r.cell_index for r in embedded}
         folder = store_dir or path.resolve().parent / ".mlwork"
         store = Store(folder) if (folder / DB_NAME).exists() else None

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlwork_jupyter.errors import MlworkError, StoreError
-from mlwork_jupyter.provenance.notebook import NotebookRecord, notebook_records
+from mlwork_jupyter.provenance.notebook import NotebookRecord, cell_source, records_in
 from mlwork_jupyter.provenance.store import DB_NAME, Store
 
 if TYPE_CHECKING:
@@ -35,12 +35,6 @@ class NotANotebookError(MlworkError, ValueError):
 
 class NoRecordsError(MlworkError, LookupError):
     """The notebook carries no mlwork records in its outputs."""
-
-
-def cell_source(cell: dict[str, Any]) -> str:
-    """Return a notebook cell's source as one string (nbformat allows a list of lines)."""
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else str(source)
 
 
 @dataclass
@@ -139,7 +133,7 @@ def open_source(
     """
     nb_path = Path(path)
     nb = read_notebook(nb_path)
-    records = notebook_records(nb_path)
+    records = records_in(nb)  # parsed once, above
     if not records:
         raise NoRecordsError(
             f"{nb_path}: no mlwork records in its outputs; run its %%mlwork cells and save it"
