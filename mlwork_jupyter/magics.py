@@ -18,6 +18,7 @@ from traitlets import Int, Unicode
 from mlwork_jupyter.display.output import Output
 from mlwork_jupyter.errors import MlworkError
 from mlwork_jupyter.stages import STAGES, CellRequest, Workbench, commands, unknown_stage_message
+from mlwork_jupyter.stages.base import code_hash
 
 if TYPE_CHECKING:
     import argparse
@@ -25,9 +26,11 @@ if TYPE_CHECKING:
 
     from IPython.core.interactiveshell import ExecutionInfo, InteractiveShell
 
+    from mlwork_jupyter.display.form import Forms
+
 __all__ = ["MlworkMagics"]
 
-_LINE_COMMANDS = ("devices", "verify", "env", "seed", "runs", "show", "diff", "help")
+_LINE_COMMANDS = ("devices", "verify", "env", "seed", "runs", "show", "diff", "form", "help")
 
 
 class _Parser(MagicArgumentParser):
@@ -40,6 +43,11 @@ class _Parser(MagicArgumentParser):
 def _cell_parser(stage: str) -> _Parser:
     parser = _Parser(prog=f"%%mlwork {stage}", add_help=False)  # type: ignore[no-untyped-call]
     parser.add_argument("--name", help="group runs of one logical step across edits")
+    parser.add_argument(
+        "--form",
+        action="store_true",
+        help="show the cell's `# @param` declarations as a form whose edits rewrite the source",
+    )
     STAGES[stage].add_arguments(parser)
     return parser
 
@@ -51,6 +59,7 @@ def _line_parser() -> _Parser:
     sub.add_parser("env")
     sub.add_parser("verify")
     sub.add_parser("devices")
+    sub.add_parser("form")
     seed = sub.add_parser("seed")
     seed.add_argument("seed", type=int)
     runs = sub.add_parser("runs")
@@ -99,18 +108,33 @@ class MlworkMagics(Magics):
     def __init__(self, shell: InteractiveShell) -> None:
         super().__init__(shell=shell)
         self._cell_id: str | None = None
+        self._raw_cell = ""
         self._workbench: Workbench | None = None
+        self._forms: Forms | None = None
+        self._after_cell: dict[str, Any] = {}
         self._shell = shell
         shell.events.register("pre_run_cell", self._pre_run_cell)
+        shell.events.register("post_run_cell", self._post_run_cell)
 
     def _pre_run_cell(self, info: ExecutionInfo) -> None:
         self._cell_id = getattr(info, "cell_id", None)
+        self._raw_cell = getattr(info, "raw_cell", None) or ""
+        self._after_cell = {}
+
+    def _post_run_cell(self, _result: Any) -> None:
+        # Values a `%mlwork form` cell wrote into its own source while it ran: the cell's
+        # assignments ran with the old text, so the namespace gets the new values now.
+        values, self._after_cell = self._after_cell, {}
+        self._shell.user_ns.update(values)
 
     def unregister(self) -> None:
-        """Detach from the shell's events and close the store (`%unload_ext`)."""
+        """Detach from the shell's events and close the store and forms (`%unload_ext`)."""
         self._shell.events.unregister("pre_run_cell", self._pre_run_cell)
+        self._shell.events.unregister("post_run_cell", self._post_run_cell)
         if self._workbench is not None:
             self._workbench.close()
+        if self._forms is not None:
+            self._forms.close()
 
     def _notebook(self) -> tuple[str, Path]:
         """Return the notebook name records carry and the folder the store lives in."""
@@ -144,6 +168,7 @@ class MlworkMagics(Magics):
 
             %%mlwork STAGE [--name NAME]
             %%mlwork train [--strategy S] [--mixed-precision]
+            %%mlwork STAGE --form        a form of the cell's `# @param` lines
 
         STAGE is one of data, train, tune, evaluate, deploy, monitor. The cell runs as it
         would without the magic, in your namespace; its run (code, environment, data read
@@ -159,6 +184,7 @@ class MlworkMagics(Magics):
             %mlwork env                                     environment, and what changed
             %mlwork verify                                  this notebook's records vs now
             %mlwork seed N                                  seed Python, NumPy, TensorFlow
+            %mlwork form                                    (first line of a plain cell) its form
             %mlwork help                                    this text
 
         RUN is a run id, a unique prefix of one, or `last`.
@@ -189,6 +215,15 @@ class MlworkMagics(Magics):
         if stage_name not in STAGES:
             raise UsageError(unknown_stage_message(stage_name))
         options = _cell_parser(stage_name).parse_args(words[1:])
+        source = self._cell_source(line, cell)
+        key = self._cell_id or "source:" + code_hash(source)
+        taken = None if self._forms is None else self._forms.take_pending(key, source)
+        if taken is not None:
+            source = taken[0]
+            self._replace_source(source)
+            cell = source.partition("\n")[2]
+        if options.form:
+            self.forms().show(key, self._cell_id, source)
         code: str = self._shell.transform_cell(cell)  # type: ignore[no-untyped-call]
         filename = self._shell.compile.cache(
             "\n" + code, self._shell.execution_count, raw_code=cell
@@ -213,6 +248,48 @@ class MlworkMagics(Magics):
             self._show_as_user_error(exc, filename)
             raise
         return None if quiet else result
+
+    def _cell_source(self, line: str, cell: str) -> str:
+        """Return the whole cell as the notebook holds it, first line included."""
+        raw = self._raw_cell
+        if raw.lstrip().startswith("%%") and raw.partition("\n")[2].rstrip() == cell.rstrip():
+            return raw
+        return f"%%mlwork {line}\n{cell}"
+
+    def _replace_source(self, source: str) -> None:
+        """Ask the front end to put `source` in the running cell, keeping its outputs."""
+        payloads = getattr(self._shell, "payload_manager", None)
+        if payloads is not None:
+            payloads.write_payload(
+                {
+                    "source": "set_next_input",
+                    "text": source,
+                    "replace": True,
+                    "clear_output": False,
+                }
+            )
+
+    def forms(self) -> Forms:
+        """Return this kernel's forms, made on first use (ipywidgets is imported then)."""
+        if self._forms is None:
+            from IPython.display import display
+
+            from mlwork_jupyter.display.form import Forms
+
+            self._forms = Forms(lambda bundle: display(bundle, raw=True))  # type: ignore[no-untyped-call]
+        return self._forms
+
+    def _line_form(self) -> None:
+        """`%mlwork form` as the first line of a plain cell: that cell's form (papermill)."""
+        source = self._raw_cell
+        if "@param" not in source:
+            raise UsageError("%mlwork form: this cell declares no `# @param`; see `%mlwork help`")
+        key = self._cell_id or "source:" + code_hash(source)
+        taken = None if self._forms is None else self._forms.take_pending(key, source)
+        if taken is not None:
+            source, self._after_cell = taken
+            self._replace_source(source)
+        self.forms().show(key, self._cell_id, source)
 
     def _show_as_user_error(self, exc: BaseException, filename: str) -> None:
         """Make IPython show the user's traceback from their cell's frame down, as usual."""
@@ -239,6 +316,8 @@ class MlworkMagics(Magics):
                 f"stages (cell magic): {', '.join(STAGES)}"
             )
         args: argparse.Namespace = _line_parser().parse_args(words or ["help"])
+        if args.command == "form":
+            return self._line_form()
         if args.command == "help":
             print(inspect.cleandoc(MlworkMagics.mlwork.__doc__ or ""))  # noqa: T201 - the magic's own docstring
             return None

@@ -17,6 +17,10 @@ def main() -> int:
     if js != py:
         print(f"version mismatch: package.json {js}, installed Python package {py}; reinstall")
         return 1
+    widget = (ROOT / "labextension" / "src" / "version.ts").read_text()
+    if f"MODULE_VERSION = '{js}'" not in widget:
+        print(f"version mismatch: labextension/src/version.ts must say MODULE_VERSION = '{js}'")
+        return 1
     return 0
 
 

@@ -94,22 +94,29 @@ def _host_memory() -> int | None:
         return None
 
 
-def _nvidia_memory(count: int) -> list[int | None]:
-    """Return the total memory of each visible GPU from nvidia-smi, None where unsure."""
-    unknown: list[int | None] = [None] * count
+def nvidia_smi(fields: str) -> str | None:
+    """Return ``nvidia-smi --query-gpu=FIELDS`` as CSV without header or units; None if absent."""
     exe = shutil.which("nvidia-smi")
-    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-    if exe is None or count == 0:
-        return unknown
+    if exe is None:
+        return None
     try:
-        out = subprocess.run(
-            [exe, "--query-gpu=index,memory.total", "--format=csv,noheader,nounits"],
+        return subprocess.run(
+            [exe, f"--query-gpu={fields}", "--format=csv,noheader,nounits"],
             capture_output=True,
             text=True,
             timeout=10,
             check=True,
         ).stdout
     except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _nvidia_memory(count: int) -> list[int | None]:
+    """Return the total memory of each visible GPU from nvidia-smi, None where unsure."""
+    unknown: list[int | None] = [None] * count
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    out = nvidia_smi("index,memory.total") if count else None
+    if out is None:
         return unknown
     by_index: dict[str, int] = {}
     for line in out.strip().splitlines():

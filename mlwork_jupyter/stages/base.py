@@ -76,6 +76,21 @@ class Stage:
         del run, request
         yield
 
+    def run_body(
+        self,
+        request: CellRequest,
+        namespace: dict[str, Any],
+        code: CodeType,
+        last_expr: CodeType | None,
+    ) -> Any:
+        """Run the compiled cell body in `namespace` (inside `around`); return its last value.
+
+        A stage that runs the body elsewhere (on a cluster) overrides this.
+        """
+        del request
+        exec(code, namespace)  # noqa: S102 - running the user's cell is the point
+        return None if last_expr is None else eval(last_expr, namespace)  # noqa: S307
+
 
 def _default_name(request: CellRequest) -> str:
     if request.cell_id:
@@ -305,9 +320,7 @@ class Workbench:
             with audit.watching(exclude=exclude) as state.files, stage.around(run, request):
                 run.activate()
                 try:
-                    exec(code, namespace)  # noqa: S102 - running the user's cell is the point
-                    if last_expr is not None:
-                        result = eval(last_expr, namespace)  # noqa: S307
+                    result = stage.run_body(request, namespace, code, last_expr)
                 finally:
                     run.deactivate()
         except BaseException as exc:

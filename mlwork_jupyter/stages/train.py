@@ -1,24 +1,32 @@
-"""The `train` stage: device and strategy, Keras and scikit-learn fits captured, live panel."""
+"""The `train` stage: device and strategy, fits captured, live panel; or a multi-worker cluster."""
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import importlib
+import importlib.util
+import linecache
 import os
 import re
 import sys
+import tempfile
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from mlwork_jupyter.ml.sklearn import FitInfo, capture_fits
 from mlwork_jupyter.ml.strategy import STRATEGIES
 from mlwork_jupyter.stages.base import CellRequest, Stage
 from mlwork_jupyter.stages.fit_reporter import RunReporter
+from mlwork_jupyter.stages.namespace import cell_names
 
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
+    from types import CodeType
 
     from mlwork_jupyter.display.output import Output
+    from mlwork_jupyter.ml.cluster import ClusterSpec
     from mlwork_jupyter.ml.strategy import StrategyChoice
     from mlwork_jupyter.stages.run import ActiveRun
 
@@ -43,10 +51,14 @@ class TrainStage(Stage):
         super().__init__(output)
         self.choice: StrategyChoice | None = None
         self.devices: Any = None
+        self.workers: int | None = None
+        self.cluster_spec: ClusterSpec | None = None
+        self.job_dir: Path | None = None
+        self._cluster_run: tuple[ActiveRun, RunReporter] | None = None
 
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
-        """Add `--strategy` and `--mixed-precision`."""
+        """Add `--strategy`, `--mixed-precision` and `--workers`."""
         parser.add_argument(
             "--strategy",
             default="auto",
@@ -58,22 +70,66 @@ class TrainStage(Stage):
             action="store_true",
             help="use mixed precision on GPUs that benefit (compute capability 7.0 or newer)",
         )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            metavar="N",
+            help="train on N worker processes on 127.0.0.1 (MultiWorkerMirroredStrategy)",
+        )
+        parser.add_argument(
+            "--hosts",
+            metavar="HOST:PORT,...",
+            help="the workers' addresses, the chief (this machine) first; you start the others",
+        )
+        parser.add_argument(
+            "--job-dir",
+            type=Path,
+            metavar="DIR",
+            help="where the workers' job folder goes (a folder every host shares, for --hosts)",
+        )
 
     def prepare(self, request: CellRequest) -> None:
         """Detect devices and choose the strategy before anything runs (errors: bad options)."""
+        options = request.options
+        requested = getattr(options, "strategy", "auto") if options is not None else "auto"
+        if self._prepare_workers(options, requested):
+            return  # the workers choose their devices, not this kernel
         if not uses_tensorflow(request.code):
             return
         from mlwork_jupyter.ml.devices import detect
         from mlwork_jupyter.ml.strategy import choose_strategy
 
-        options = request.options
-        requested = getattr(options, "strategy", "auto") if options is not None else "auto"
         self.devices = detect()
         self.choice = choose_strategy(self.devices, requested, os.environ.get("TF_CONFIG"))
+
+    def _prepare_workers(self, options: argparse.Namespace | None, strategy: str) -> bool:
+        """Check `--workers`, `--hosts` and `--job-dir`; tell whether the cell runs on workers."""
+        from mlwork_jupyter.ml.cluster import WorkersError, check_workers, hosts_cluster
+
+        workers = getattr(options, "workers", None)
+        hosts = getattr(options, "hosts", None)
+        self.job_dir = getattr(options, "job_dir", None)
+        if self.job_dir is not None and not self.job_dir.is_dir():
+            raise WorkersError(f"--job-dir {str(self.job_dir)!r} is not a folder")
+        if hosts is not None:
+            self.cluster_spec = hosts_cluster(hosts, workers, job_dir=self.job_dir)
+            workers = len(self.cluster_spec.addresses)
+        if workers is None:
+            if self.job_dir is not None:
+                raise WorkersError("--job-dir goes with --workers N or --hosts")
+            return False
+        check_workers(workers, strategy, available=importlib.util.find_spec)
+        if workers > 1:
+            self.workers = workers
+        return self.workers is not None
 
     @contextlib.contextmanager
     def around(self, run: ActiveRun, request: CellRequest) -> Iterator[None]:
         """Capture every fit of the cell inside the chosen strategy's scope."""
+        if self.workers is not None:
+            with self._cluster(run):
+                yield
+            return
         if "sklearn" in request.code and "sklearn.base" not in sys.modules:
             # The cell imports scikit-learn itself: load its base class first, so that the
             # estimator classes it imports are wrapped as they are defined.
@@ -112,7 +168,6 @@ class TrainStage(Stage):
         if publish is not None:
             panel = Panel(publish, kind=self.panel_kind, title=run.record.name)
         reporter = RunReporter(run, panel)
-        status = "error"
         with contextlib.ExitStack() as stack:
             options = request.options
             if options is not None and getattr(options, "mixed_precision", False):
@@ -123,18 +178,138 @@ class TrainStage(Stage):
             if choice.name != "default":
                 stack.enter_context(make_strategy(choice).scope())
             capture = stack.enter_context(capture_keras_fit(reporter))
-            try:
-                yield
-                status = "ok"
-            except KeyboardInterrupt:
-                status = "interrupted"
-                raise
-            finally:
+
+            def finish(status: str) -> None:
                 if panel is not None and capture.fits:
                     panel.close(status)
                 if status == "ok":
                     for model in capture.models:
                         _save_model(run, model)
+
+            with _on_exit(finish):
+                yield
+
+    @contextlib.contextmanager
+    def _cluster(self, run: ActiveRun) -> Iterator[None]:
+        """Connect the chief's stream to the record and a live panel while the workers run."""
+        from mlwork_jupyter.display.panel import Panel
+
+        publish = None if self.output is None else self.output.publisher()
+        panel = None
+        shown: list[bool] = []
+        if publish is not None:
+            inner = publish
+
+            def publish_seen(bundle: dict[str, Any], update: bool) -> None:  # noqa: FBT001
+                shown.append(True)
+                inner(bundle, update)
+
+            panel = Panel(publish_seen, kind=self.panel_kind, title=run.record.name)
+        reporter = RunReporter(run, panel)
+        self._cluster_run = (run, reporter)
+
+        def finish(status: str) -> None:
+            self._cluster_run = None
+            if panel is not None and shown:  # a fit on the chief showed it
+                panel.close(status)
+
+        with _on_exit(finish):
+            yield
+
+    def run_body(
+        self,
+        request: CellRequest,
+        namespace: dict[str, Any],
+        code: CodeType,
+        last_expr: CodeType | None,
+    ) -> Any:
+        """Run the cell here, or with `--workers N` on N worker processes (`_on_workers`)."""
+        if self.workers is None or self._cluster_run is None:
+            return super().run_body(request, namespace, code, last_expr)
+        with tempfile.TemporaryDirectory(prefix="mlwork-job-", dir=self.job_dir) as tmp:
+            return self._on_workers(Path(tmp), request, namespace, (code, last_expr))
+
+    def _on_workers(
+        self,
+        folder: Path,
+        request: CellRequest,
+        namespace: dict[str, Any],
+        compiled: tuple[CodeType, CodeType | None],
+    ) -> Any:
+        """Ship the cell, run it on the cluster, bring the chief's bindings back."""
+        from mlwork_jupyter.ml.cluster import local_cluster
+        from mlwork_jupyter.ml.multiworker import run_job
+        from mlwork_jupyter.ml.shipping import pack_job
+
+        assert self.workers is not None
+        assert self._cluster_run is not None
+        run, reporter = self._cluster_run
+        names = cell_names(ast.parse(request.code))
+        options = request.options
+        pack_job(
+            folder,
+            *compiled,
+            source=_cell_source(request),
+            namespace=namespace,
+            reads=names.loads,
+            stores=names.stores,
+            mixed_precision=bool(getattr(options, "mixed_precision", False)),
+        )
+        spec = self.cluster_spec or local_cluster(self.workers)
+        device: dict[str, Any] = {
+            "strategy": "multi_worker_mirrored",
+            "reason": f"a cluster of {self.workers} worker processes",
+            "cluster": spec.describe(),
+        }
+        run.record.device = device
+
+        def on_info(info: dict[str, Any]) -> None:
+            device["devices"] = info.get("devices")
+            device["cluster"]["replicas"] = info.get("replicas")
+            for key in ("keras_fix", "mixed_precision"):
+                if info.get(key):
+                    device[key] = info[key]
+            if "unpatched" in str(info.get("keras_fix", "")):
+                run.warn(str(info["keras_fix"]))
+
+        outcome = run_job(folder, spec, reporter, on_info=on_info, echo=_echo)
+        for line in outcome.warnings:
+            run.warn(line)
+        for path, name in outcome.artifacts:
+            try:
+                run.log_artifact(path, name)
+            except Exception as exc:
+                run.warn(f"trained model not saved ({type(exc).__name__}: {exc})".splitlines()[0])
+        namespace.update(outcome.values)
+        return outcome.result
+
+
+def _cell_source(request: CellRequest) -> str:
+    """Return the source the cell was compiled from (IPython caches it), line numbers kept."""
+    lines = linecache.getlines(request.filename)
+    if lines:
+        return "".join(lines)
+    return "\n" * (request.first_line - 1) + request.code
+
+
+def _echo(text: str) -> None:
+    """Show the chief's standard output as the cell's own."""
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+@contextlib.contextmanager
+def _on_exit(finish: Callable[[str], None]) -> Iterator[None]:
+    """Call `finish` with how the cell ended: ``ok``, ``interrupted`` or ``error``."""
+    status = "error"
+    try:
+        yield
+        status = "ok"
+    except KeyboardInterrupt:
+        status = "interrupted"
+        raise
+    finally:
+        finish(status)
 
 
 @contextlib.contextmanager

@@ -249,6 +249,30 @@ class LabPage:
             ".jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status='idle']"
         ).first.wait_for(state="attached", timeout=KERNEL_TIMEOUT_MS)
 
+    def wait_for_kernel_ready(self) -> None:
+        """Wait until the kernel is idle and has answered `kernel_info` (commands then run)."""
+        self.wait_for_kernel_idle()
+        self.page.evaluate(
+            """async () => {
+                const panel = window.jupyterapp.shell.currentWidget;
+                await panel.sessionContext.ready;
+                await panel.sessionContext.session.kernel.info;
+            }"""
+        )
+
+    def save_and_shutdown(self) -> None:
+        """Save the current notebook, wait until it is saved, then shut its kernel down."""
+        self.execute("docmanager:save")
+        self.page.wait_for_function(
+            """async () => {
+                const panel = window.jupyterapp.shell.currentWidget;
+                if (panel.context.model.dirty) return false;
+                await panel.sessionContext.shutdown();
+                return true;
+            }""",
+            timeout=KERNEL_TIMEOUT_MS,
+        )
+
     def execute(self, command: str, args: dict[str, Any] | None = None) -> None:
         """Run a JupyterLab command through the app exposed in the page."""
         self.page.evaluate(

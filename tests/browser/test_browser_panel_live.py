@@ -59,14 +59,7 @@ def _final_values(page: Page) -> dict[str, str]:
 
 def _run_all(lab_page: LabPage) -> None:
     page = lab_page.page
-    lab_page.wait_for_kernel_idle()
-    page.evaluate(
-        """async () => {
-            const panel = window.jupyterapp.shell.currentWidget;
-            await panel.sessionContext.ready;
-            await panel.sessionContext.session.kernel.info;
-        }"""
-    )
+    lab_page.wait_for_kernel_ready()
     page.evaluate(RECORD_STATES)
     lab_page.execute("notebook:run-all-cells")
 
@@ -130,16 +123,7 @@ def _check_reload(lab_page: LabPage, name: str, final: dict[str, str]) -> None:
     page, folder = lab_page.page, lab_page.lab.root
     panel = page.locator(".jp-NotebookPanel .mlwork-panel")
     points = panel.locator(".mlwork-panel-charts").get_attribute("data-mlwork-points")
-    lab_page.execute("docmanager:save")
-    page.wait_for_function(
-        """async () => {
-            const panel = window.jupyterapp.shell.currentWidget;
-            if (panel.context.model.dirty) return false;
-            await panel.sessionContext.shutdown();
-            return true;
-        }""",
-        timeout=KERNEL_TIMEOUT_MS,
-    )
+    lab_page.save_and_shutdown()
     saved = nbformat.read(folder / name, as_version=4)
     payloads = [
         out["data"][PANEL_MIME]

@@ -1,0 +1,1 @@
+"""Kernel tier: real Jupyter kernels through jupyter_client and nbclient."""
