@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -31,14 +29,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mlwork_jupyter.display.panel import PANEL_MIME, Panel
-from tests.browser.lab_support import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    free_port,
-    panel_cell,
-    wait_for_server,
-    write_settings,
-)
+from tests.browser.lab_support import CHROMIUM, CHROMIUM_ARGS, panel_cell, running_lab
 
 REPEATS = int(os.environ.get("MLWORK_BENCH_REPEATS", "3"))
 VEGA_MIME = "application/vnd.vegalite.v5+json"
@@ -191,45 +182,17 @@ def main() -> None:
 
     payloads = stream_payloads()
     stream = payloads[-STREAM_UPDATES:]
-    with tempfile.TemporaryDirectory() as tmp:
-        base = Path(tmp)
-        root = base / "root"
-        root.mkdir()
-        write_settings(base / "settings")
+    with tempfile.TemporaryDirectory() as tmp, running_lab(Path(tmp)) as (url, token, root):
         name = _notebook(root, payloads)
-        token, port = secrets.token_hex(16), free_port()
-        env = dict(
-            os.environ,
-            JUPYTER_CONFIG_DIR=str(base / "config"),
-            JUPYTER_RUNTIME_DIR=str(base / "runtime"),
-            JUPYTERLAB_SETTINGS_DIR=str(base / "settings"),
-            JUPYTERLAB_WORKSPACES_DIR=str(base / "workspaces"),
-        )
-        argv = [
-            sys.executable, "-m", "jupyterlab", "--ip=127.0.0.1", f"--port={port}",
-            f"--IdentityProvider.token={token}", "--ServerApp.open_browser=False",
-            "--allow-root", f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True",
-        ]  # fmt: skip
-        log = base / "lab.log"
-        with log.open("wb") as out:
-            lab = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}/"
-        try:
-            wait_for_server(lab, url, token, log)
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(
-                    executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
-                )
-                page = browser.new_page(viewport={"width": 1280, "height": 900})
-                page.set_default_timeout(120_000)
-                page.goto(f"{url}lab/workspaces/bench/tree/{name}?token={token}")
-                page.locator(".mlwork-panel canvas").first.wait_for()
-                page.locator(".jp-RenderedVegaCommon5 canvas, .vega-embed").first.wait_for()
-                results = _measure(page, stream)
-                browser.close()
-        finally:
-            lab.terminate()
-            lab.wait(timeout=20)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.set_default_timeout(120_000)
+            page.goto(f"{url}lab/workspaces/bench/tree/{name}?token={token}")
+            page.locator(".mlwork-panel canvas").first.wait_for()
+            page.locator(".jp-RenderedVegaCommon5 canvas, .vega-embed").first.wait_for()
+            results = _measure(page, stream)
+            browser.close()
     _report(results)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import socket
@@ -18,6 +19,7 @@ import pytest
 
 if TYPE_CHECKING:
     import subprocess
+    from collections.abc import Iterator
 
     from nbformat.sign import NotebookNotary
     from playwright.sync_api import Page
@@ -228,6 +230,43 @@ def wait_for_server(proc: subprocess.Popen[bytes], url: str, token: str, log: Pa
     pytest.fail(
         f"jupyter lab did not answer {url}api/status in {SERVER_START_S} s:\n{log.read_text()}"
     )
+
+
+@contextlib.contextmanager
+def running_lab(base: Path) -> Iterator[tuple[str, str, Path]]:
+    """Run a throw-away JupyterLab for a benchmark; yield its URL, token and root folder."""
+    import os
+    import secrets
+    import subprocess
+    import sys
+
+    root = base / "root"
+    root.mkdir()
+    write_settings(base / "settings")
+    token, port = secrets.token_hex(16), free_port()
+    env = dict(
+        os.environ,
+        JUPYTER_CONFIG_DIR=str(base / "config"),
+        JUPYTER_RUNTIME_DIR=str(base / "runtime"),
+        JUPYTERLAB_SETTINGS_DIR=str(base / "settings"),
+        JUPYTERLAB_WORKSPACES_DIR=str(base / "workspaces"),
+        KERAS_HOME=str(base / "keras"),
+    )
+    argv = [
+        sys.executable, "-m", "jupyterlab", "--ip=127.0.0.1", f"--port={port}",
+        f"--IdentityProvider.token={token}", "--ServerApp.open_browser=False",
+        "--allow-root", f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True",
+    ]  # fmt: skip
+    log = base / "lab.log"
+    with log.open("wb") as out:
+        lab = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=root)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        wait_for_server(lab, url, token, log)
+        yield url, token, root
+    finally:
+        lab.terminate()
+        lab.wait(timeout=20)
 
 
 @dataclass
