@@ -168,6 +168,7 @@ class MlworkMagics(Magics):
 
             %%mlwork STAGE [--name NAME]
             %%mlwork train [--strategy S] [--mixed-precision]
+            %%mlwork train --workers N   the cell on N TensorFlow workers (127.0.0.1)
             %%mlwork STAGE --form        a form of the cell's `# @param` lines
 
         STAGE is one of data, train, tune, evaluate, deploy, monitor. The cell runs as it
