@@ -150,12 +150,12 @@ def _dropdown(spec: ParamSpec, common: dict[str, Any]) -> w.ValueWidget:
     return w.Dropdown(options=labels, value=spec.value, **common)
 
 
-def _control(spec: ParamSpec) -> w.ValueWidget:
+def _control(spec: ParamSpec, label_width: str = "initial") -> w.ValueWidget:
     """Return the widget for one parameter; an invalid declaration gets a disabled field."""
     common: dict[str, Any] = {
         "description": spec.name,
         "description_allow_html": False,
-        "style": {"description_width": "initial"},
+        "style": {"description_width": label_width},
         "layout": w.Layout(width="min(100%, 32rem)"),
     }
     if spec.error is not None:
@@ -262,8 +262,11 @@ class CellForm:
         if self.form.title:
             rows.append(w.HTML(f"<b>{escape(self.form.title)}</b>"))
         rows += [w.HTML(f"<span>{escape(line)}</span>") for line in self.form.markdown]
+        # One label column: every control starts where the longest name ends.
+        longest = max((len(spec.name) for spec in self.form.params), default=0)
+        label_width = f"{min(longest, 24) + 2}ch"
         for spec in self.form.params:
-            control = _control(spec)
+            control = _control(spec, label_width)
             message = w.HTML("")
             if spec.error is not None:
                 message.value = _note_html(f"{spec.name}: {spec.error}", "error")
