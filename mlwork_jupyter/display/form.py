@@ -360,7 +360,10 @@ class CellForm:
             self.forms.send_run(self)
             self._say("running…")
         else:
-            self._say("Run the cell (Shift+Enter) to apply the form here.")
+            self._say(
+                "Run the cell with Shift+Enter: the form's values go into its source then "
+                "(the mlwork JupyterLab extension is not active here)."
+            )
 
     def close(self) -> None:
         """Close every widget of the form (a newer run of the cell replaced it)."""

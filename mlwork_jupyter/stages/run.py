@@ -188,7 +188,12 @@ class ActiveRun:
                 ("keras", "tf_keras", "tensorflow")
             ):
                 target = Path(tmp) / (name or f"{getattr(obj, 'name', 'model')}.keras")
-                obj.save(target)
+                if type(obj).__module__.startswith("keras"):
+                    from mlwork_jupyter.ml.keras_saving import save_model
+
+                    save_model(obj, str(target))
+                else:
+                    obj.save(target)
             else:
                 target = Path(tmp) / (name or f"{type(obj).__name__}.pkl")
                 with target.open("wb") as handle:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import secrets
 import subprocess
@@ -30,13 +32,21 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser
 
 
-@pytest.fixture(scope="session")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    """Start `jupyter lab` from this venv on a free local port with throw-away config."""
-    base = tmp_path_factory.mktemp("lab")
+@contextlib.contextmanager
+def _lab_server(base: Path, disabled: tuple[str, ...] = ()) -> Iterator[Lab]:
+    """Start `jupyter lab` from this venv on a free local port with throw-away config.
+
+    `disabled` names JupyterLab plugins to turn off (as a user's page_config.json would).
+    """
     root = base / "root"
     root.mkdir()
     write_settings(base / "settings")
+    if disabled:
+        labconfig = base / "config" / "labconfig"
+        labconfig.mkdir(parents=True)
+        (labconfig / "page_config.json").write_text(
+            json.dumps({"disabledExtensions": dict.fromkeys(disabled, True)})
+        )
     token = secrets.token_hex(16)
     port = free_port()
     env = dict(os.environ)
@@ -84,6 +94,20 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
 
 
 @pytest.fixture(scope="session")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """A JupyterLab server for the whole session, with our labextension as installed."""
+    with _lab_server(tmp_path_factory.mktemp("lab")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def lab_without_forms(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """A JupyterLab server whose mlwork forms plugin is disabled (as in a front end without it)."""
+    with _lab_server(tmp_path_factory.mktemp("lab-noforms"), ("mlwork-jupyter:forms",)) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     """Debian's Chromium, headless, driven by Python playwright."""
     if not CHROMIUM.exists():
@@ -102,6 +126,19 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def lab_page(lab: Lab, browser: Browser) -> Iterator[LabPage]:
     """A fresh browser context on the Lab server; JavaScript dialogs are recorded and dismissed."""
+    with _page(lab, browser) as page:
+        yield page
+
+
+@pytest.fixture
+def lab_page_without_forms(lab_without_forms: Lab, browser: Browser) -> Iterator[LabPage]:
+    """A fresh browser context on the Lab server whose forms plugin is disabled."""
+    with _page(lab_without_forms, browser) as page:
+        yield page
+
+
+@contextlib.contextmanager
+def _page(lab: Lab, browser: Browser) -> Iterator[LabPage]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(UI_TIMEOUT_MS)
     page = context.new_page()

@@ -176,3 +176,37 @@ def test_form_pasted_copy_and_reopen(lab_page: LabPage, artifacts_dir: Path) -> 
     lab_page.wait_for_kernel_idle()
     page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.shutdown()")
     assert lab_page.dialogs == []
+
+
+def test_without_the_forms_plugin_values_apply_at_the_next_run(
+    lab_page_without_forms: LabPage, artifacts_dir: Path
+) -> None:
+    """A front end without our bridge (VS Code, Notebook 7 without it): the set_next_input path."""
+    lab_page = lab_page_without_forms
+    page = lab_page.page
+    _open_and_run(lab_page, "form-fallback.ipynb")
+    form = _cell(page, 1).locator(".mlwork-form")
+    before = _source(page, 1)
+    handle = form.locator(".widget-slider", has_text="epochs").locator(".noUi-handle")
+    handle.focus()
+    handle.press("ArrowRight")
+    expect(form.locator(".mlwork-form-note")).to_contain_text("updated when you next run it")
+    assert _source(page, 1) == before  # nothing can edit the cell here...
+    form.locator(".mlwork-form-run").click()
+    expect(form.locator(".mlwork-form-note")).to_contain_text("Shift+Enter")
+    form.screenshot(path=artifacts_dir / "form-fallback.png")
+
+    # ...until it runs: the new value runs and the front end puts it in the source.
+    page.evaluate("() => { window.jupyterapp.shell.currentWidget.content.activeCellIndex = 1; }")
+    lab_page.execute("notebook:run-cell")
+    expect(_cell(page, 1)).to_contain_text("ran with 4 adam", timeout=KERNEL_TIMEOUT_MS)
+    after = _wait_source_change(page, 1, before)
+    assert _changed_lines(before, after) == [
+        (
+            'epochs = 3  # @param {type:"slider", min:1, max:10, step:1}',
+            'epochs = 4  # @param {type:"slider", min:1, max:10, step:1}',
+        )
+    ]
+    lab_page.wait_for_kernel_idle()
+    page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.shutdown()")
+    assert lab_page.dialogs == []
