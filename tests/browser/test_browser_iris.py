@@ -27,15 +27,8 @@ def test_iris_run_in_lab_shows_four_cards(lab_page: LabPage, artifacts_dir: Path
     folder.mkdir()
     shutil.copy(EXAMPLE, folder / EXAMPLE.name)
     lab_page.open_notebook(f"iris/{EXAMPLE.name}")
-    lab_page.wait_for_kernel_idle()
-    # Wait for the kernel connection itself (the indicator can say idle a moment before).
-    page.evaluate(
-        """async () => {
-            const panel = window.jupyterapp.shell.currentWidget;
-            await panel.sessionContext.ready;
-            await panel.sessionContext.session.kernel.info;
-        }"""
-    )
+    # The kernel connection itself (the indicator can say idle a moment before).
+    lab_page.wait_for_kernel_ready()
     lab_page.execute("notebook:run-all-cells")
 
     cards = page.locator(".jp-NotebookPanel .mlwork-record")

@@ -157,6 +157,7 @@ def test_malformed_payload_shows_message_and_notebook_works(lab_page: LabPage) -
     expect(page.locator(".mlwork-record .mlwork-record-name")).to_have_text("still-fine")
 
     code = page.locator(".jp-Notebook .jp-Cell").nth(1)
+    lab_page.wait_for_kernel_ready()  # a key press before the session is ready can be lost
     code.locator(".jp-InputArea-editor").click()
     page.keyboard.press("Shift+Enter")
     expect(code.locator(".jp-OutputArea-output")).to_have_text("42", timeout=KERNEL_TIMEOUT_MS)
