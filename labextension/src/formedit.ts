@@ -100,6 +100,8 @@ export function applyEdit(
 export interface IFormPayload {
   modelId: string;
   message: string;
+  /** The cell whose source the form edits; null where the front end sent no cell id. */
+  cellId: string | null;
 }
 
 /** Read a form payload; throws `FormProtocolError` naming the bad field. */
@@ -108,8 +110,13 @@ export function parseFormPayload(data: unknown): IFormPayload {
   if (obj.version !== 1) {
     throw fail(`form.version is ${JSON.stringify(obj.version)}, expected 1`);
   }
+  const cellId = obj.cell_id ?? null;
+  if (cellId !== null && typeof cellId !== 'string') {
+    throw fail(`form.cell_id is ${describe(cellId)}, expected a string or null`);
+  }
   return {
     modelId: expectString(obj, 'model_id', 'form.model_id', fail),
-    message: expectString(obj, 'message', 'form.message', fail)
+    message: expectString(obj, 'message', 'form.message', fail),
+    cellId
   };
 }

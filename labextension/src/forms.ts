@@ -111,6 +111,21 @@ export class SourceBridgeModel extends WidgetModel {
   }
 }
 
+/** The id of the notebook cell whose output holds `node`, if an open notebook has it. */
+function cellIdHolding(node: HTMLElement): string | null {
+  let found: string | null = null;
+  tracker?.forEach(panel => {
+    const cell = panel.content.widgets.find(w => w.node.contains(node));
+    if (cell !== undefined) {
+      found = cell.model.id;
+    }
+  });
+  return found;
+}
+
+/** Message shown by a form output pasted into another cell. */
+const COPY_MESSAGE = "A copy of another cell's form: run this cell to get its own.";
+
 /** A manager holding this model, once one does; null after `MODEL_WAIT_MS`. */
 async function managerOf(modelId: string): Promise<IWidgetManager | null> {
   const deadline = performance.now() + MODEL_WAIT_MS;
@@ -146,6 +161,11 @@ export class RenderedForm extends Panel implements IRenderMime.IRenderer {
       const payload = parseFormPayload(model.data[FORM_MIME_TYPE]);
       message = payload.message;
       const manager = await managerOf(payload.modelId);
+      const holder = await this.holder();
+      if (payload.cellId !== null && holder !== null && holder !== payload.cellId) {
+        this.showMessage(COPY_MESSAGE);
+        return;
+      }
       if (manager !== null) {
         const widgetModel = await manager.get_model(payload.modelId);
         if (!(widgetModel instanceof DOMWidgetModel)) {
@@ -164,6 +184,15 @@ export class RenderedForm extends Panel implements IRenderMime.IRenderer {
       console.warn('mlwork: form not shown:', error);
     }
     this.showMessage(message);
+  }
+
+  /** The cell this output is in, once attached (null if it is not in an open notebook). */
+  private async holder(): Promise<string | null> {
+    const deadline = performance.now() + MODEL_WAIT_MS;
+    while (!this.isAttached && performance.now() < deadline) {
+      await new Promise(resolve => setTimeout(resolve, 25));
+    }
+    return this.isAttached ? cellIdHolding(this.node) : null;
   }
 
   private showMessage(message: string): void {

@@ -90,10 +90,21 @@ describe('applyEdit', () => {
 });
 
 describe('parseFormPayload', () => {
-  test('reads the model id and the message', () => {
+  test('reads the model id, the message and the cell', () => {
     expect(
       parseFormPayload({ version: 1, model_id: 'abc', message: 'run it' })
-    ).toEqual({ modelId: 'abc', message: 'run it' });
+    ).toEqual({ modelId: 'abc', message: 'run it', cellId: null });
+    expect(
+      parseFormPayload({
+        version: 1,
+        model_id: 'abc',
+        message: '',
+        cell_id: 'c1'
+      }).cellId
+    ).toBe('c1');
+    expect(() =>
+      parseFormPayload({ version: 1, model_id: 'a', message: '', cell_id: 3 })
+    ).toThrow('form.cell_id is a number');
   });
 
   test('refuses another version', () => {

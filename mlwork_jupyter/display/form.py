@@ -52,8 +52,12 @@ def _names(form: Form) -> str:
     return ", ".join(spec.name for spec in form.params) or "no parameters"
 
 
-def form_bundle(form: Form, model_id: str) -> dict[str, Any]:
-    """Return the MIME bundle that shows a form (live) or says how to get it back (static)."""
+def form_bundle(form: Form, model_id: str, cell_id: str | None = None) -> dict[str, Any]:
+    """Return the MIME bundle that shows a form (live) or says how to get it back (static).
+
+    `cell_id` is the cell the form edits: a copy of its output pasted into another cell shows a
+    note instead of controls that would edit the original.
+    """
     static = _STATIC.format(names=_names(form))
     title = form.title or ""
     return {
@@ -61,6 +65,7 @@ def form_bundle(form: Form, model_id: str) -> dict[str, Any]:
         FORM_MIME: {
             "version": 1,
             "model_id": model_id,
+            "cell_id": cell_id,
             "title": title,
             "params": [spec.name for spec in form.params],
             "message": static,
@@ -444,7 +449,7 @@ class Forms:
             old.close()
         cell = CellForm(self, key, cell_id, source, parse_form(source))
         self._by_key[key] = cell
-        self._publish(form_bundle(cell.form, cell.box.model_id))
+        self._publish(form_bundle(cell.form, cell.box.model_id, cell_id))
         return cell
 
     def form(self, key: str) -> CellForm | None:

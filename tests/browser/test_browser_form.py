@@ -144,6 +144,11 @@ def test_form_pasted_copy_and_reopen(lab_page: LabPage, artifacts_dir: Path) -> 
     lab_page.execute("notebook:copy-cell")
     lab_page.execute("notebook:paste-cell-below")
     expect(page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell")).to_have_count(3)
+    # Before it runs, the copy's output holds no controls that would edit the original.
+    expect(_cell(page, 2).locator(".mlwork-form-static")).to_contain_text("A copy of another")
+    expect(_cell(page, 2).locator(".mlwork-form")).to_have_count(0)
+    expect(_cell(page, 1).locator(".mlwork-form")).to_be_visible()
+    _cell(page, 2).screenshot(path=artifacts_dir / "form-pasted-copy.png")
     lab_page.execute("notebook:run-cell")
     copy_form = _cell(page, 2).locator(".mlwork-form")
     expect(copy_form).to_be_visible(timeout=KERNEL_TIMEOUT_MS)
