@@ -216,12 +216,8 @@ class MlworkMagics(Magics):
         if stage_name not in STAGES:
             raise UsageError(unknown_stage_message(stage_name))
         options = _cell_parser(stage_name).parse_args(words[1:])
-        source = self._cell_source(line, cell)
-        key = self._cell_id or "source:" + code_hash(source)
-        taken = None if self._forms is None else self._forms.take_pending(key, source)
-        if taken is not None:
-            source = taken[0]
-            self._replace_source(source)
+        key, source, written = self._with_pending(self._cell_source(line, cell))
+        if written:
             cell = source.partition("\n")[2]
         if options.form:
             self.forms().show(key, self._cell_id, source)
@@ -257,6 +253,19 @@ class MlworkMagics(Magics):
             return raw
         return f"%%mlwork {line}\n{cell}"
 
+    def _with_pending(self, source: str) -> tuple[str, str, dict[str, Any]]:
+        """Apply form values kept for this cell (no bridge wrote them) to its source.
+
+        Returns the cell's form key, the source to run, and the values written into it (empty
+        when none were kept); the front end is asked to show the new source.
+        """
+        key = self._cell_id or "source:" + code_hash(source)
+        taken = None if self._forms is None else self._forms.take_pending(key, source)
+        if taken is None:
+            return key, source, {}
+        self._replace_source(taken[0])
+        return key, taken[0], taken[1]
+
     def _replace_source(self, source: str) -> None:
         """Ask the front end to put `source` in the running cell, keeping its outputs."""
         payloads = getattr(self._shell, "payload_manager", None)
@@ -285,11 +294,7 @@ class MlworkMagics(Magics):
         source = self._raw_cell
         if "@param" not in source:
             raise UsageError("%mlwork form: this cell declares no `# @param`; see `%mlwork help`")
-        key = self._cell_id or "source:" + code_hash(source)
-        taken = None if self._forms is None else self._forms.take_pending(key, source)
-        if taken is not None:
-            source, self._after_cell = taken
-            self._replace_source(source)
+        key, source, self._after_cell = self._with_pending(source)
         self.forms().show(key, self._cell_id, source)
 
     def _show_as_user_error(self, exc: BaseException, filename: str) -> None:

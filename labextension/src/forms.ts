@@ -127,16 +127,17 @@ function cellIdHolding(node: HTMLElement): string | null {
 const COPY_MESSAGE = "A copy of another cell's form: run this cell to get its own.";
 
 /** A manager holding this model, once one does; null after `MODEL_WAIT_MS`. */
-async function managerOf(modelId: string): Promise<IWidgetManager | null> {
+function managerOf(modelId: string): Promise<IWidgetManager | null> {
+  return poll(() => [...managers].find(manager => manager.has_model(modelId)) ?? null);
+}
+
+/** `get()` once it is not null, checked every 25 ms; null after `MODEL_WAIT_MS`. */
+async function poll<T>(get: () => T | null): Promise<T | null> {
   const deadline = performance.now() + MODEL_WAIT_MS;
   for (;;) {
-    for (const manager of managers) {
-      if (manager.has_model(modelId)) {
-        return manager;
-      }
-    }
-    if (performance.now() > deadline) {
-      return null;
+    const value = get();
+    if (value !== null || performance.now() > deadline) {
+      return value;
     }
     await new Promise(resolve => setTimeout(resolve, 25));
   }
@@ -188,11 +189,8 @@ export class RenderedForm extends Panel implements IRenderMime.IRenderer {
 
   /** The cell this output is in, once attached (null if it is not in an open notebook). */
   private async holder(): Promise<string | null> {
-    const deadline = performance.now() + MODEL_WAIT_MS;
-    while (!this.isAttached && performance.now() < deadline) {
-      await new Promise(resolve => setTimeout(resolve, 25));
-    }
-    return this.isAttached ? cellIdHolding(this.node) : null;
+    const attached = await poll(() => (this.isAttached ? true : null));
+    return attached === null ? null : cellIdHolding(this.node);
   }
 
   private showMessage(message: string): void {
