@@ -5,18 +5,19 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-from mlwork_jupyter.api import (
-    current_run,
-    log_artifact,
-    log_metric,
-    log_metrics,
-    log_param,
-    log_params,
-)
 from mlwork_jupyter.errors import MlworkError, NoActiveRunError
 
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
+
+    from mlwork_jupyter.api import (
+        current_run,
+        log_artifact,
+        log_metric,
+        log_metrics,
+        log_param,
+        log_params,
+    )
 
 try:
     __version__ = version("mlwork-jupyter")
@@ -37,7 +38,21 @@ __all__ = [
     "unload_ipython_extension",
 ]
 
+# The API is imported on first use, so that importing one layer (`mlwork_jupyter.provenance`,
+# the forms, a multi-worker worker) does not load the stages and the store with it.
+_API = frozenset(
+    {"current_run", "log_artifact", "log_metric", "log_metrics", "log_param", "log_params"}
+)
 _magics: Any = None
+
+
+def __getattr__(name: str) -> Any:
+    """Return an API function (`mlwork.log_param`, ...), importing the API on first use."""
+    if name in _API:
+        from mlwork_jupyter import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'mlwork_jupyter' has no attribute {name!r}")
 
 
 def load_ipython_extension(ipython: InteractiveShell) -> None:

@@ -8,20 +8,25 @@ Use it the way livelossplot's callback is used::
 Inside a `%%mlwork train` (or `tune`) cell it does nothing: the stage already shows the panel
 and records the fit. In any other cell it shows the panel, and, when the extension is loaded
 (`%load_ext mlwork_jupyter`), records the fit as a `train` run with this cell's code. A fit
-that raises leaves its panel as it last was.
+that raises ends its panel and run as `error` (`interrupted` for KeyboardInterrupt) when
+the cell ends, since Keras calls no `on_train_end` then.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-import keras
+from typing import TYPE_CHECKING, Any
 
 from mlwork_jupyter.display.output import Output
 from mlwork_jupyter.display.panel import Panel
-from mlwork_jupyter.ml.keras_capture import FitRecorder, recorder_for
+from mlwork_jupyter.errors import error_line
+from mlwork_jupyter.ml.keras_capture import callback_class, recorder_for
 from mlwork_jupyter.stages.fit_reporter import RunReporter
 from mlwork_jupyter.stages.run import ActiveRun, current_run
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from mlwork_jupyter.ml.reporter import Status
 
 __all__ = ["LivePanel"]
 
@@ -53,7 +58,10 @@ def _standalone_run(name: str) -> tuple[Any, ActiveRun, dict[str, Any]] | None:
     return bench, run, env_summary
 
 
-class LivePanel(keras.callbacks.Callback):  # type: ignore[misc]
+_FitCallback: Any = callback_class()
+
+
+class LivePanel(_FitCallback):  # type: ignore[misc]
     """A Keras callback showing the live training panel of `mlwork_jupyter`.
 
     Parameters
@@ -67,18 +75,17 @@ class LivePanel(keras.callbacks.Callback):  # type: ignore[misc]
     """
 
     def __init__(self, title: str = "") -> None:
-        super().__init__()
+        super().__init__(None)
         self.title = title
-        self._recorder: FitRecorder | None = None
         self._panel: Panel | None = None
         self._standalone: tuple[Any, ActiveRun, dict[str, Any]] | None = None
+        self._watch: tuple[Any, Callable[[Any], None]] | None = None
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         """Show the panel (and open a run) unless a `%%mlwork train` cell already does."""
-        del logs
         active = current_run()
         if active is not None and active.record.stage in ("train", "tune"):
-            self._recorder = None
+            self.recorder = None
             return
         title = self.title or str(getattr(self.model, "name", "model"))
         publish = Output(live=_in_kernel()).publisher()
@@ -87,36 +94,49 @@ class LivePanel(keras.callbacks.Callback):  # type: ignore[misc]
         if run is None:
             self._standalone = _standalone_run(title)
             run = None if self._standalone is None else self._standalone[1]
-        self._recorder = recorder_for(RunReporter(run, self._panel))
-        self._recorder.train_begin(self.model, self.params or {})
+        self.recorder = recorder_for(RunReporter(run, self._panel))
+        self._end_with_the_cell()
+        super().on_train_begin(logs)
         if self._panel is not None:
             self._panel.show()
-
-    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        """Note the epoch's start."""
-        del logs
-        if self._recorder is not None:
-            self._recorder.epoch_begin(epoch)
-
-    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-        """Report the batch's values, throttled."""
-        if self._recorder is not None:
-            self._recorder.batch_end(batch, logs)
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        """Report the epoch's values."""
-        if self._recorder is not None:
-            self._recorder.epoch_end(epoch, logs)
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         """Publish the final panel and close the run."""
         del logs
-        if self._recorder is None:
+        self._end("ok")
+
+    def _end_with_the_cell(self) -> None:
+        """Close what a raising `fit` leaves open (Keras calls no `on_train_end` then)."""
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        if shell is None:
             return
-        self._recorder.finish("ok")
+
+        def after_cell(result: Any) -> None:
+            error = getattr(result, "error_in_exec", None)
+            if isinstance(error, KeyboardInterrupt):
+                self._end("interrupted", "KeyboardInterrupt")
+            else:
+                self._end("error", error_line(error) if error else "fit raised")
+
+        shell.events.register("post_run_cell", after_cell)
+        self._watch = shell, after_cell
+
+    def _end(self, status: Status, detail: str | None = None) -> None:
+        recorder, self.recorder = self.recorder, None
+        if recorder is None:
+            return
+        if self._watch is not None:
+            shell, after_cell = self._watch
+            self._watch = None
+            shell.events.unregister("post_run_cell", after_cell)
+        recorder.finish(status, detail)
         if self._panel is not None:
-            self._panel.close("ok")
+            self._panel.close(status)
         if self._standalone is not None:
             bench, run, env_summary = self._standalone
-            bench.close_run(run, env_summary, "ok")
             self._standalone = None
+            if status != "ok":
+                run.record.error = detail
+            bench.close_run(run, env_summary, status)

@@ -15,18 +15,22 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.core.magic_arguments import MagicArgumentParser
 from traitlets import Int, Unicode
 
+from mlwork_jupyter.cell_runner import CellPlan, MagicLine
 from mlwork_jupyter.display.output import Output
-from mlwork_jupyter.errors import MlworkError
-from mlwork_jupyter.stages import STAGES, CellRequest, Workbench, commands, unknown_stage_message
-from mlwork_jupyter.stages.base import code_hash
+from mlwork_jupyter.errors import MlworkError, error_line
+from mlwork_jupyter.provenance.record import code_hash
+from mlwork_jupyter.provenance.store import default_store_dir
+from mlwork_jupyter.sharing import commands
+from mlwork_jupyter.stages import STAGES, CellRequest, Workbench, unknown_stage_message
 
 if TYPE_CHECKING:
     import argparse
     from types import CodeType
 
-    from IPython.core.interactiveshell import ExecutionInfo, InteractiveShell
+    from IPython.core.interactiveshell import ExecutionInfo, ExecutionResult, InteractiveShell
 
     from mlwork_jupyter.display.form import Forms
+    from mlwork_jupyter.stages.base import OpenCell, Stage
 
 __all__ = ["MlworkMagics"]
 
@@ -75,17 +79,24 @@ def _line_parser() -> _Parser:
     return parser
 
 
-def _split_last_expression(code: str, filename: str) -> tuple[CodeType, CodeType | None, bool]:
-    """Compile a cell body so that its last bare expression can be shown as `Out[n]`."""
+def _split_last_expression(
+    shell: InteractiveShell, code: str, filename: str
+) -> tuple[CodeType, CodeType | None, bool]:
+    """Compile a cell body as IPython would, its last bare expression apart (for `Out[n]`).
+
+    The cell-magic path only (`--workers`, cells run from cells): the shell's parser, AST
+    transformers and compiler flags, never this module's.
+    """
     # One leading newline: line numbers in tracebacks then match the cell, whose first line
     # is the `%%mlwork` line.
-    tree = ast.parse("\n" + code, filename)
+    parsed = shell.compile.ast_parse("\n" + code, filename)
+    tree: ast.Module = shell.transform_ast(parsed)  # type: ignore[no-untyped-call]
     last: CodeType | None = None
     if tree.body and isinstance(tree.body[-1], ast.Expr):
         expr = ast.Expression(tree.body.pop().value)  # type: ignore[attr-defined]
-        last = compile(expr, filename, "eval")
+        last = shell.compile(expr, filename, "eval")  # type: ignore[arg-type]
     quiet: bool = DisplayHook.semicolon_at_end_of_expression(code)  # type: ignore[no-untyped-call]
-    return compile(tree, filename, "exec"), last, quiet
+    return shell.compile(tree, filename, "exec"), last, quiet  # type: ignore[arg-type]
 
 
 @magics_class
@@ -113,15 +124,48 @@ class MlworkMagics(Magics):
         self._forms: Forms | None = None
         self._after_cell: dict[str, Any] = {}
         self._shell = shell
+        self._plan: CellPlan | None = None
+        # One entry per execution in progress (cells can run cells): the run it opened.
+        self._open: list[tuple[Workbench, OpenCell] | None] = []
+        self._magic_line = MagicLine(self._plan_cell)
+        shell.input_transformers_cleanup.append(self._magic_line)
         shell.events.register("pre_run_cell", self._pre_run_cell)
         shell.events.register("post_run_cell", self._post_run_cell)
+        shell.events.register("pre_execute", self._pre_execute)
+        shell.events.register("post_execute", self._post_execute)
 
     def _pre_run_cell(self, info: ExecutionInfo) -> None:
         self._cell_id = getattr(info, "cell_id", None)
         self._raw_cell = getattr(info, "raw_cell", None) or ""
         self._after_cell = {}
 
-    def _post_run_cell(self, _result: Any) -> None:
+    def _pre_execute(self) -> None:
+        plan, self._plan = self._plan, None
+        self._open.append(None if plan is None else self._open_run(plan))
+
+    def _open_run(self, plan: CellPlan) -> tuple[Workbench, OpenCell] | None:
+        """Open the run of a `%%mlwork` cell that IPython is about to run."""
+        if plan.form_key is not None:
+            self.forms().show(plan.form_key, plan.request.cell_id, plan.source)
+        bench = self.workbench()
+        try:
+            return bench, bench.begin(plan.stage, plan.request, self._shell.user_ns)
+        except SyntaxError:
+            return None  # IPython reports it; an unparsable cell is not a run
+        except Exception as exc:
+            bench.output.warning(f"this cell is not recorded ({error_line(exc)})")
+            return None
+
+    def _post_execute(self) -> None:
+        self._plan = None
+        opened = self._open.pop() if self._open else None
+        if opened is not None:
+            bench, cell = opened
+            result = self._shell.last_execution_result
+            error = None if result is None else result.error_before_exec or result.error_in_exec
+            bench.end(cell, self._shell.user_ns, error)
+
+    def _post_run_cell(self, _result: ExecutionResult) -> None:
         # Values a `%mlwork form` cell wrote into its own source while it ran: the cell's
         # assignments ran with the old text, so the namespace gets the new values now.
         values, self._after_cell = self._after_cell, {}
@@ -131,6 +175,10 @@ class MlworkMagics(Magics):
         """Detach from the shell's events and close the store and forms (`%unload_ext`)."""
         self._shell.events.unregister("pre_run_cell", self._pre_run_cell)
         self._shell.events.unregister("post_run_cell", self._post_run_cell)
+        self._shell.events.unregister("pre_execute", self._pre_execute)
+        self._shell.events.unregister("post_execute", self._post_execute)
+        if self._magic_line in self._shell.input_transformers_cleanup:
+            self._shell.input_transformers_cleanup.remove(self._magic_line)
         if self._workbench is not None:
             self._workbench.close()
         if self._forms is not None:
@@ -149,7 +197,7 @@ class MlworkMagics(Magics):
     def workbench(self) -> Workbench:
         """Return this kernel's workbench, created on first use."""
         notebook, folder = self._notebook()
-        store_dir = Path(self.store_dir) if self.store_dir else folder / ".mlwork"
+        store_dir = Path(self.store_dir) if self.store_dir else default_store_dir(folder)
         bench = self._workbench
         if bench is None or bench.store_dir != store_dir or bench.sample_rows != self.sample_rows:
             if bench is not None:
@@ -208,37 +256,85 @@ class MlworkMagics(Magics):
             return self._line(line)
         return self._cell(line, cell)
 
-    def _cell(self, line: str, cell: str) -> Any:
-        words = shlex.split(line)
+    def _stage(self, line: str, code: str) -> tuple[Stage, CellRequest]:
+        """Parse a `%%mlwork` line and prepare its stage; a bad line is a `UsageError`."""
+        try:
+            words = shlex.split(line)
+        except ValueError as exc:
+            raise UsageError(f"%%mlwork {line}: {exc}; see `%mlwork help`") from None
         if not words:
             raise UsageError(f"%%mlwork needs a stage; Stages: {', '.join(STAGES)}")
         stage_name = words[0]
         if stage_name not in STAGES:
             raise UsageError(unknown_stage_message(stage_name))
         options = _cell_parser(stage_name).parse_args(words[1:])
-        key, source, written = self._with_pending(self._cell_source(line, cell))
+        request = CellRequest(
+            code=code.rstrip("\n"), name=options.name, cell_id=self._cell_id, options=options
+        )
+        stage = STAGES[stage_name](self.workbench().output)
+        try:
+            stage.prepare(request)
+        except MlworkError as exc:
+            raise UsageError(f"%%mlwork {stage_name}: {exc}") from None
+        return stage, request
+
+    def _plan_cell(self, source: str) -> CellPlan | None:
+        """Plan a `%%mlwork` cell for IPython to run (the input transformer's half).
+
+        Returns None, leaving the cell to the cell magic, for a stage whose body runs
+        elsewhere (`--workers`) and for a cell transformed while another executes (a cell
+        that runs cells, `%%time`): no `pre_execute` of its own may follow.
+        """
+        if self._open:
+            return None
+        if self._plan is not None and self._plan.raw == source:
+            return self._plan  # transformed twice before it runs
+        raw = source
+        first, _, body = source.partition("\n")
+        stage, request = self._stage(first.removeprefix("%%mlwork").strip(), body)
+        if not stage.runs_here:
+            return None
+        request.cell_id, source = self._kernel_request(source)
+        key, source, written = self._with_pending(source, request.cell_id)
+        if written:
+            request.code = source.partition("\n")[2].rstrip("\n")
+        form = bool(getattr(request.options, "form", False))
+        self._plan = CellPlan(stage, request, source, raw, key if form else None)
+        return self._plan
+
+    def _kernel_request(self, source: str) -> tuple[str | None, str]:
+        """Return the executing cell's id and its source as the front end holds it.
+
+        IPython's transformers see the cell with a newline added at its end; forms compare
+        and edit the front end's text, which the kernel's execute request carries.
+        """
+        kernel = getattr(self._shell, "kernel", None)
+        try:
+            parent = kernel.get_parent("shell") if kernel is not None else None
+        except Exception:
+            parent = None
+        cell_id = ((parent or {}).get("metadata") or {}).get("cellId")
+        code = ((parent or {}).get("content") or {}).get("code")
+        if not isinstance(code, str) or code.strip() != source.strip():
+            code = source.removesuffix("\n")
+        return (cell_id if isinstance(cell_id, str) else None), code
+
+    def _cell(self, line: str, cell: str) -> Any:
+        """Run a cell on the cell-magic path: a body run elsewhere, or `run_cell_magic` called."""
+        stage, request = self._stage(line, cell)
+        key, source, written = self._with_pending(self._cell_source(line, cell), self._cell_id)
         if written:
             cell = source.partition("\n")[2]
-        if options.form:
+            request.code = cell.rstrip("\n")
+        if getattr(request.options, "form", False):
             self.forms().show(key, self._cell_id, source)
         code: str = self._shell.transform_cell(cell)  # type: ignore[no-untyped-call]
         filename = self._shell.compile.cache(
             "\n" + code, self._shell.execution_count, raw_code=cell
         )
-        body, last, quiet = _split_last_expression(code, filename)
-        request = CellRequest(
-            code=cell.rstrip("\n"),
-            name=options.name,
-            cell_id=self._cell_id,
-            options=options,
-            filename=filename,
-        )
+        body, last, quiet = _split_last_expression(self._shell, code, filename)
+        request.filename = filename
         bench = self.workbench()
-        stage = STAGES[stage_name](bench.output)
-        try:
-            stage.prepare(request)
-        except MlworkError as exc:
-            raise UsageError(f"%%mlwork {stage_name}: {exc}") from None
         try:
             result = bench.run_cell(stage, request, self._shell.user_ns, body, last)
         except BaseException as exc:
@@ -253,13 +349,13 @@ class MlworkMagics(Magics):
             return raw
         return f"%%mlwork {line}\n{cell}"
 
-    def _with_pending(self, source: str) -> tuple[str, str, dict[str, Any]]:
+    def _with_pending(self, source: str, cell_id: str | None) -> tuple[str, str, dict[str, Any]]:
         """Apply form values kept for this cell (no bridge wrote them) to its source.
 
         Returns the cell's form key, the source to run, and the values written into it (empty
         when none were kept); the front end is asked to show the new source.
         """
-        key = self._cell_id or "source:" + code_hash(source)
+        key = cell_id or "source:" + code_hash(source)
         taken = None if self._forms is None else self._forms.take_pending(key, source)
         if taken is None:
             return key, source, {}
@@ -294,7 +390,7 @@ class MlworkMagics(Magics):
         source = self._raw_cell
         if "@param" not in source:
             raise UsageError("%mlwork form: this cell declares no `# @param`; see `%mlwork help`")
-        key, source, self._after_cell = self._with_pending(source)
+        key, source, self._after_cell = self._with_pending(source, self._cell_id)
         self.forms().show(key, self._cell_id, source)
 
     def _show_as_user_error(self, exc: BaseException, filename: str) -> None:

@@ -254,6 +254,15 @@ namespace Private {
       run.push(['device', record.device]);
     }
     out.push(section('run', 'Run', keyValues(run, ['', ''])));
+    if (record.tensorflowMessages !== null) {
+      out.push(
+        section(
+          'tensorflow',
+          'TensorFlow messages',
+          el('pre', 'mlwork-tensorflow-messages', record.tensorflowMessages)
+        )
+      );
+    }
     return out;
   }
 }

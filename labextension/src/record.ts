@@ -57,6 +57,8 @@ export interface IRunRecord {
   metrics: Array<[string, unknown]>;
   artifacts: IArtifact[];
   device: string | null;
+  /** What TensorFlow printed while our code first imported it (kept, not shown). */
+  tensorflowMessages: string | null;
   warnings: string[];
 }
 
@@ -95,7 +97,7 @@ export function parseRecord(payload: unknown): IRunRecord {
     params: Private.mapping(obj, 'params'),
     metrics: Private.mapping(obj, 'metrics'),
     artifacts: Private.list(obj, 'artifacts', Private.artifact),
-    device: Private.optText(obj, 'device'),
+    ...Private.device(obj),
     warnings: Private.list(obj, 'warnings', (value, where) =>
       Private.text(value, where)
     )
@@ -150,6 +152,25 @@ namespace Private {
       return JSON.stringify(value);
     }
     throw new RecordError(`${where} is ${describe(value)}, expected text`);
+  }
+
+  /** The device section, with TensorFlow's start-up lines apart from the rest. */
+  export function device(obj: Obj): {
+    device: string | null;
+    tensorflowMessages: string | null;
+  } {
+    const value = obj.device;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      return { device: optText(obj, 'device'), tensorflowMessages: null };
+    }
+    const { tensorflow_messages: messages, ...rest } = value as Obj;
+    return {
+      device: Object.keys(rest).length > 0 ? text(rest, 'device') : null,
+      tensorflowMessages:
+        messages === undefined || messages === null
+          ? null
+          : text(messages, 'device.tensorflow_messages')
+    };
   }
 
   export function optText(obj: Obj, key: string): string | null {

@@ -27,7 +27,7 @@ Payload schema (version 1; plain JSON, no NaN: non-finite numbers are ``null``):
       },                                # x/y downsampled by LTTB to <= max_points (2000);
                                         # "points" is the full length held in memory
       "final": {"loss": 0.31, "val_loss": 0.35},   # last epoch value of each epoch series
-      "table": null | {"columns": ["param", "value"], "rows": [["epochs", 20], ...]}
+      "table": null                     # reserved: {"columns": [...], "rows": [[...], ...]}
     }
 
 Series names beginning ``val_`` (after any ``fitN/`` prefix) are drawn over their training
@@ -43,17 +43,18 @@ from collections.abc import Callable
 from html import escape
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+from mlwork_jupyter.display.html_table import html_table
 from mlwork_jupyter.display.lttb import lttb
 from mlwork_jupyter.display.svg_chart import chart_svg, family_plots
+from mlwork_jupyter.display.text import NO_VALUE, duration_text, number_text
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Mapping
 
 __all__ = ["PANEL_MIME", "Panel", "Publisher"]
 
 PANEL_MIME = "application/vnd.mlwork.panel.v1+json"
 _VERSION = 1
-_NO_VALUE = "\N{EN DASH}"
 _BATCH_PREFIX = "batch/"
 _STYLE_PANEL = (
     "font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;"
@@ -69,27 +70,6 @@ Publisher: TypeAlias = Callable[[dict[str, Any], bool], None]
 
 def _json_number(value: float) -> float | None:
     return value if math.isfinite(value) else None
-
-
-def _number_text(value: float | None) -> str:
-    if value is None:
-        return _NO_VALUE
-    if not math.isfinite(value):
-        return str(value)
-    if value != 0 and (abs(value) >= 1e5 or abs(value) < 1e-3):  # noqa: PLR2004
-        return f"{value:.3e}"
-    return f"{value:.4g}"
-
-
-def _duration_text(seconds: float) -> str:
-    seconds = max(seconds, 0.0)
-    if seconds < 60:  # noqa: PLR2004
-        return f"{seconds:.1f} s"
-    minutes, secs = divmod(round(seconds), 60)
-    if minutes < 60:  # noqa: PLR2004
-        return f"{minutes} min {secs:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
 
 
 class _Series:
@@ -179,14 +159,12 @@ class Panel:
             "eta_s": None,
             "elapsed_s": 0.0,
         }
-        self._table: dict[str, Any] | None = None
         self._started = clock()
         self._shown = False
         self._closed = False
         self._last_publish = -math.inf
         self._chart_version = 0
         self._chart_cache: tuple[int, str] | None = None
-        self.publications = 0
 
     # --- state -----------------------------------------------------------------------------
 
@@ -232,15 +210,6 @@ class Panel:
             self._status = status
             self._maybe_publish()
 
-    def table(self, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-        """Set the panel's table (JSON-able cells; shown as text)."""
-        with self._lock:
-            self._table = {
-                "columns": [str(c) for c in columns],
-                "rows": [[_json_cell(cell) for cell in row] for row in rows],
-            }
-            self._maybe_publish()
-
     # --- publication -----------------------------------------------------------------------
 
     def show(self) -> None:
@@ -274,7 +243,6 @@ class Panel:
         update = self._shown
         self._shown = True
         self._last_publish = self._clock()
-        self.publications += 1
         self._publish(bundle, update)
 
     # --- rendering -------------------------------------------------------------------------
@@ -294,7 +262,7 @@ class Panel:
                 "progress": dict(self._progress),
                 "series": series,
                 "final": self._final(),
-                "table": self._table,
+                "table": None,
             }
 
     def _has_epoch_curve(self) -> bool:
@@ -346,9 +314,9 @@ class Panel:
         if progress["step"] is not None:
             of = f"/{progress['steps']}" if progress["steps"] is not None else ""
             parts.append(f"step {progress['step']}{of}")
-        parts.append(f"{_duration_text(progress['elapsed_s'] or 0.0)} elapsed")
+        parts.append(f"{duration_text(progress['elapsed_s'] or 0.0)} elapsed")
         if progress["eta_s"] is not None and progress["eta_s"] > 0:
-            parts.append(f"ETA {_duration_text(progress['eta_s'])}")
+            parts.append(f"ETA {duration_text(progress['eta_s'])}")
         return parts
 
     def _html(self, payload: dict[str, Any]) -> str:
@@ -361,9 +329,6 @@ class Panel:
             self._chart(payload),
             self._final_table(),
         ]
-        table = payload["table"]
-        if table is not None:
-            parts.append(_html_table(table["columns"], table["rows"]))
         parts.append("</div>")
         return "".join(parts)
 
@@ -376,46 +341,24 @@ class Panel:
             rows.append(
                 [
                     name,
-                    _number_text(series.ys[-1]),
-                    _number_text(min(finite) if finite else None),
-                    _number_text(max(finite) if finite else None),
+                    number_text(series.ys[-1]),
+                    number_text(min(finite) if finite else None),
+                    number_text(max(finite) if finite else None),
                 ]
             )
         if not rows:
             return ""
-        return _html_table(["metric", "last", "min", "max"], rows)
+        return html_table(
+            ["metric", "last", "min", "max"],
+            rows,
+            style=_STYLE_TABLE,
+            cell_styles=(_STYLE_NAME, _STYLE_CELL),
+            empty=NO_VALUE,
+        )
 
     def _text(self, payload: dict[str, Any]) -> str:
         name = payload["title"] or payload["kind"]
         parts = [f"mlwork {payload['kind']} panel {name!r}: {payload['status']}"]
         parts.extend(self._progress_text(payload["progress"])[:1])
-        parts.extend(f"{k} {_number_text(v)}" for k, v in list(payload["final"].items())[:6])
+        parts.extend(f"{k} {number_text(v)}" for k, v in list(payload["final"].items())[:6])
         return ", ".join(parts)
-
-
-def _json_cell(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, float):
-        return _json_number(value)
-    return str(value)
-
-
-def _html_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    head = "".join(
-        f'<th style="{_STYLE_NAME if i == 0 else _STYLE_CELL}">{escape(str(c))}</th>'
-        for i, c in enumerate(columns)
-    )
-    body = "".join(
-        "<tr>"
-        + "".join(
-            f'<td style="{_STYLE_NAME if i == 0 else _STYLE_CELL}">'
-            f"{escape(_NO_VALUE if cell is None else str(cell))}</td>"
-            for i, cell in enumerate(row)
-        )
-        + "</tr>"
-        for row in rows
-    )
-    return (
-        f'<table style="{_STYLE_TABLE}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
-    )

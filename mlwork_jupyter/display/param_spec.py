@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 from mlwork_jupyter.display._literals import EVAL_ERRORS, among, comments, is_date, is_number, show
 from mlwork_jupyter.display._option_syntax import OptionSyntaxError, parse_options, strip_options
 from mlwork_jupyter.display.param_render import apply_edit, render_value
-from mlwork_jupyter.sharing.source_params import Assignment, find_assignments
+from mlwork_jupyter.provenance.source import Assignment, find_assignments
 
 __all__ = [
     "Form",

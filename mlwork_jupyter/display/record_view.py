@@ -5,6 +5,8 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from mlwork_jupyter.display.html_table import html_table
+from mlwork_jupyter.display.text import duration_text
 from mlwork_jupyter.provenance.record import RECORD_MIME
 
 __all__ = ["record_bundle", "record_html", "record_plain"]
@@ -19,13 +21,7 @@ _STATUS_COLOURS = {
 
 
 def _duration(seconds: object) -> str:
-    if not isinstance(seconds, int | float):
-        return "…"
-    if seconds < 1:
-        return f"{seconds * 1000:.0f} ms"
-    if seconds < 120:  # noqa: PLR2004 - two minutes and up read better in minutes
-        return f"{seconds:.2f} s"
-    return f"{seconds / 60:.1f} min"
+    return duration_text(seconds) if isinstance(seconds, int | float) else "…"
 
 
 def _ref_text(ref: dict[str, Any]) -> str:
@@ -67,15 +63,12 @@ _VALUE_CELL = "padding:1px 0;font-family:monospace;text-align:left;white-space:p
 
 
 def _table(title: str, rows: list[tuple[str, str]]) -> str:
-    if not rows:
-        return ""
-    body = "".join(
-        f"<tr><td style='{_KEY_CELL}'>{escape(k)}</td>"
-        f"<td style='{_VALUE_CELL}'>{escape(v)}</td></tr>"
-        for k, v in rows
-    )
-    return (
-        f"<div><b>{escape(title)}</b><table style='border-collapse:collapse'>{body}</table></div>"
+    return html_table(
+        [],
+        rows,
+        title=title,
+        style="border-collapse:collapse",
+        cell_styles=(_KEY_CELL, _VALUE_CELL),
     )
 
 
@@ -112,6 +105,13 @@ def record_html(record: dict[str, Any]) -> str:
         f"<div style='color:{_STATUS_COLOURS['interrupted']}'>⚠ {escape(str(w))}</div>"
         for w in record.get("warnings", [])
     )
+    messages = (record.get("device") or {}).get("tensorflow_messages")
+    if messages:
+        sections.append(
+            "<details><summary>TensorFlow messages</summary>"
+            f"<pre style='font-size:11px;white-space:pre-wrap'>{escape(str(messages))}</pre>"
+            "</details>"
+        )
     return (
         "<div class='mlwork-record-static' style='border-left:3px solid "
         f"{colour};padding:2px 8px;font-size:12px'>{header}{''.join(sections)}</div>"

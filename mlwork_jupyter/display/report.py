@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from html import escape
 
+from mlwork_jupyter.display.html_table import html_table
+
 __all__ = ["Report", "Table"]
 
 
@@ -28,14 +30,10 @@ class Table:
         return "\n".join(lines)
 
     def html(self) -> str:
-        """Return the table as escaped HTML."""
-        head = "".join(f"<th style='text-align:left'>{escape(c)}</th>" for c in self.columns)
-        body = "".join(
-            "<tr>" + "".join(f"<td style='text-align:left'>{escape(c)}</td>" for c in row) + "</tr>"
-            for row in self.rows
+        """Return the table as escaped HTML (nothing when it has no rows)."""
+        return html_table(
+            self.columns, self.rows, title=self.title, cell_styles=("text-align:left",)
         )
-        title = f"<b>{escape(self.title)}</b>" if self.title else ""
-        return f"{title}<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 @dataclass(slots=True)

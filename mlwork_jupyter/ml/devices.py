@@ -9,6 +9,8 @@ import subprocess
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from mlwork_jupyter.ml.tf_startup import tensorflow_startup
+
 __all__ = ["DeviceInfo", "DeviceKind", "Devices", "detect"]
 
 DeviceKind = Literal["CPU", "GPU", "TPU"]
@@ -48,6 +50,7 @@ class Devices:
     devices: tuple[DeviceInfo, ...]
     tpu_address: str | None = None
     notes: tuple[str, ...] = field(default=())
+    startup_messages: str = ""
 
     @property
     def gpus(self) -> tuple[DeviceInfo, ...]:
@@ -194,19 +197,26 @@ def detect(*, memory_growth: bool = True) -> Devices:
     Returns
     -------
     Devices
-        The devices found, in CPU, GPU, TPU order.
+        The devices found, in CPU, GPU, TPU order; when this call first imported
+        TensorFlow, the lines it wrote meanwhile (`startup_messages`), not shown in the cell.
     """
-    import tensorflow as tf
+    with tensorflow_startup() as startup:
+        import tensorflow as tf
 
-    gpus, notes = _gpus(tf, memory_growth=memory_growth)
-    tpus, address, tpu_notes = _tpus(tf)
-    cpus = [
-        DeviceInfo(
-            kind="CPU",
-            name=cpu.name,
-            description=_cpu_description(),
-            memory_bytes=_host_memory(),
-        )
-        for cpu in tf.config.list_physical_devices("CPU")
-    ]
-    return Devices(devices=(*cpus, *gpus, *tpus), tpu_address=address, notes=(*notes, *tpu_notes))
+        gpus, notes = _gpus(tf, memory_growth=memory_growth)
+        tpus, address, tpu_notes = _tpus(tf)
+        cpus = [
+            DeviceInfo(
+                kind="CPU",
+                name=cpu.name,
+                description=_cpu_description(),
+                memory_bytes=_host_memory(),
+            )
+            for cpu in tf.config.list_physical_devices("CPU")
+        ]
+    return Devices(
+        devices=(*cpus, *gpus, *tpus),
+        tpu_address=address,
+        notes=(*notes, *tpu_notes),
+        startup_messages=startup.text,
+    )

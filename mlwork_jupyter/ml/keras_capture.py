@@ -19,34 +19,25 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from mlwork_jupyter.errors import error_line
 from mlwork_jupyter.ml.reporter import Progress
+from mlwork_jupyter.provenance.record import json_safe
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
 
     from mlwork_jupyter.ml.reporter import Reporter, Status
 
-__all__ = ["FitRecorder", "KerasCapture", "capture_keras_fit", "model_summary", "recorder_for"]
+__all__ = [
+    "FitRecorder",
+    "KerasCapture",
+    "callback_class",
+    "capture_keras_fit",
+    "model_summary",
+    "recorder_for",
+]
 
 _DEFAULT_BATCH_SIZE = 32
-_MAX_REPR = 200
-
-
-def _jsonable(value: Any) -> Any:
-    """Return `value` as plain JSON types (NumPy scalars unwrapped, the rest as repr)."""
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else repr(value)
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    item = getattr(value, "item", None)
-    if callable(item) and getattr(value, "ndim", None) == 0:
-        return _jsonable(item())
-    text = repr(value)
-    return text if len(text) <= _MAX_REPR else text[: _MAX_REPR - 3] + "..."
 
 
 def _name_of(value: Any) -> Any:
@@ -118,7 +109,7 @@ def _optimizer_params(optimizer: Any) -> dict[str, Any]:
         return {}
     found: dict[str, Any] = {"optimizer": type(optimizer).__name__}
     try:
-        config = _jsonable(optimizer.get_config())
+        config = json_safe(optimizer.get_config())
     except Exception:  # a custom optimizer without a config
         return found
     if isinstance(config, dict):
@@ -212,13 +203,13 @@ class FitRecorder:
         if args.validation_data:
             found["validation_data"] = True
         found.update(_optimizer_params(getattr(model, "optimizer", None)))
-        found["loss"] = _jsonable(_name_of(getattr(model, "loss", None)))
+        found["loss"] = json_safe(_name_of(getattr(model, "loss", None)))
         try:
             metrics = model.get_compile_config().get("metrics")
         except Exception:  # not compiled through compile(), or a custom config
             metrics = None
         if metrics:
-            found["metrics"] = _jsonable(_name_of(metrics))
+            found["metrics"] = json_safe(_name_of(metrics))
         found["model"] = f"{type(model).__name__} {model.name!r}"
         with contextlib.suppress(Exception):
             found["param_count"] = int(model.count_params())
@@ -306,36 +297,46 @@ def recorder_for(reporter: Reporter, *, batch_interval_s: float = 0.25) -> FitRe
 
 
 @functools.cache
-def _callback_class() -> type:
-    """Define the Keras callback class on first use, so that importing this module is cheap."""
+def callback_class() -> type:
+    """Return the Keras callback that forwards `fit`'s hooks to a `FitRecorder`.
+
+    Defined on first use, so that importing this module is cheap. It is the base of the
+    callback `capture_keras_fit` appends and of the stand-alone `LivePanel`, the way Keras'
+    `MonitorCallback` serves `EarlyStopping` and `ReduceLROnPlateau`: a subclass sets
+    `recorder` (None forwards nothing) and adds what it owns around the hooks.
+    """
     import keras
 
-    class MlworkFitCallback(keras.callbacks.Callback):  # type: ignore[misc]
-        """Forwards `fit`'s hooks to a `FitRecorder`; appended after the user's callbacks."""
+    class FitCallback(keras.callbacks.Callback):  # type: ignore[misc]
+        """Forwards `fit`'s hooks to `self.recorder`."""
 
         # Our batch hook is thread-safe, so backends that dispatch batch callbacks on a
         # worker thread (JAX, torch) keep doing so.
         async_safe = True
 
-        def __init__(self, recorder: FitRecorder) -> None:
+        def __init__(self, recorder: FitRecorder | None = None) -> None:
             super().__init__()
             self.recorder = recorder
 
         def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
             del logs
-            self.recorder.train_begin(self.model, self.params or {})
+            if self.recorder is not None:
+                self.recorder.train_begin(self.model, self.params or {})
 
         def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
             del logs
-            self.recorder.epoch_begin(epoch)
+            if self.recorder is not None:
+                self.recorder.epoch_begin(epoch)
 
         def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-            self.recorder.batch_end(batch, logs)
+            if self.recorder is not None:
+                self.recorder.batch_end(batch, logs)
 
         def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-            self.recorder.epoch_end(epoch, logs)
+            if self.recorder is not None:
+                self.recorder.epoch_end(epoch, logs)
 
-    return MlworkFitCallback
+    return FitCallback
 
 
 @dataclass
@@ -344,11 +345,6 @@ class KerasCapture:
 
     fits: int = 0
     models: list[Any] = field(default_factory=list)
-
-
-def _error_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
 def _with_callback(callbacks: Any, ours: Any, model: Any) -> tuple[Any, Callable[[], None]]:
@@ -377,7 +373,7 @@ def _arguments(bound: inspect.BoundArguments) -> _FitArguments:
     if batch_size is None and _is_array_like(args.get("x")):
         batch_size = _DEFAULT_BATCH_SIZE
     return _FitArguments(
-        batch_size=_jsonable(batch_size),
+        batch_size=json_safe(batch_size),
         validation_split=float(args.get("validation_split") or 0.0),
         validation_data=args.get("validation_data") is not None,
         initial_epoch=int(args.get("initial_epoch") or 0),
@@ -410,8 +406,7 @@ def capture_keras_fit(
 
     Examples
     --------
-    >>> from mlwork_jupyter.ml.reporter import MemoryReporter
-    >>> with capture_keras_fit(MemoryReporter()) as capture:  # doctest: +SKIP
+    >>> with capture_keras_fit(reporter) as capture:  # doctest: +SKIP
     ...     model.fit(x, y, epochs=3)
     """
     import keras
@@ -423,7 +418,7 @@ def capture_keras_fit(
     signature = inspect.signature(original)
     counter = itertools.count(1)
     capture = KerasCapture()
-    callback_class = _callback_class()
+    fit_callback = callback_class()
 
     @functools.wraps(original)
     def fit(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -435,7 +430,7 @@ def capture_keras_fit(
         if not any(m is self for m in capture.models):
             capture.models.append(self)
         recorder = FitRecorder(reporter, index, _arguments(bound), batch_interval_s)
-        ours = callback_class(recorder)
+        ours = fit_callback(recorder)
         bound.arguments["callbacks"], undo = _with_callback(
             bound.arguments.get("callbacks"), ours, self
         )
@@ -445,7 +440,7 @@ def capture_keras_fit(
             recorder.finish("interrupted", "KeyboardInterrupt")
             raise
         except BaseException as exc:
-            recorder.finish("error", _error_line(exc))
+            recorder.finish("error", error_line(exc))
             raise
         finally:
             undo()

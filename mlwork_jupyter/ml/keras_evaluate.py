@@ -1,15 +1,16 @@
-"""Capture of Keras `Model.evaluate`: the scores of every evaluation made in a block."""
+"""Capture of Keras `Model.evaluate` and `Model.predict` in a block: scores, rows and time."""
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import time
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-__all__ = ["capture_keras_evaluate"]
+__all__ = ["capture_keras_evaluate", "capture_keras_predict"]
 
 
 @contextlib.contextmanager
@@ -63,3 +64,54 @@ def capture_keras_evaluate(report: Callable[[dict[str, float]], None]) -> Iterat
             del model_class.evaluate
         else:
             model_class.evaluate = own
+
+
+def _rows(result: Any) -> int | None:
+    """Return the number of rows of a `predict` result (an array, or a list/dict of them)."""
+    first = result
+    if isinstance(result, dict):
+        first = next(iter(result.values()), None)
+    elif isinstance(result, list | tuple):
+        first = result[0] if result else None
+    shape = getattr(first, "shape", None)
+    return int(shape[0]) if shape else None
+
+
+@contextlib.contextmanager
+def capture_keras_predict(report: Callable[[dict[str, float]], None]) -> Iterator[None]:
+    """Report rows and seconds of every `keras.Model.predict` called inside the block.
+
+    The first call reports ``predict/rows`` and ``predict/seconds``; call k >= 2 reports
+    ``predictk/...``. `predict` is restored on every exit path. Imports Keras.
+    """
+    import keras
+
+    model_class: Any = keras.Model
+    own = model_class.__dict__.get("predict")
+    original = model_class.predict
+    count = 0
+
+    @functools.wraps(original)
+    def predict(self: Any, *args: Any, **kwargs: Any) -> Any:
+        nonlocal count
+        start = time.perf_counter()
+        result = original(self, *args, **kwargs)
+        took = time.perf_counter() - start
+        count += 1
+        prefix = "predict" if count == 1 else f"predict{count}"
+        found = {f"{prefix}/seconds": took}
+        rows = _rows(result)
+        if rows is not None:
+            found[f"{prefix}/rows"] = float(rows)
+        with contextlib.suppress(Exception):  # reporting never breaks the user's call
+            report(found)
+        return result
+
+    model_class.predict = predict
+    try:
+        yield
+    finally:
+        if own is None:
+            del model_class.predict
+        else:
+            model_class.predict = own

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from mlwork_jupyter.errors import error_line
+
 _KIND_CACHE_MAX = 4096
 _KIND_CACHE: dict[type, str | None] = {}
 
@@ -74,8 +76,7 @@ def tensor_to_numpy(tensor: Any) -> Any:
             return detach().cpu().numpy()
         return tensor.numpy()
     except Exception as exc:
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise TypeError(
-            f"cannot read the values of {type(tensor).__name__} ({message}); "
+            f"cannot read the values of {type(tensor).__name__} ({error_line(exc)}); "
             "fingerprint an eager tensor or its .numpy()"
         ) from exc

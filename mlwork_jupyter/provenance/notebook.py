@@ -9,7 +9,23 @@ from typing import Any
 from mlwork_jupyter.errors import MlworkError
 from mlwork_jupyter.provenance.record import RECORD_MIME, RunRecord
 
-__all__ = ["NotebookRecord", "cell_source", "notebook_records", "records_in"]
+__all__ = [
+    "NotANotebookError",
+    "NotebookNotFoundError",
+    "NotebookRecord",
+    "cell_source",
+    "notebook_records",
+    "read_notebook",
+    "records_in",
+]
+
+
+class NotebookNotFoundError(MlworkError, FileNotFoundError):
+    """The notebook file does not exist."""
+
+
+class NotANotebookError(MlworkError, ValueError):
+    """The file is not a Jupyter notebook (wrong suffix, not JSON, or no cells)."""
 
 
 class NotebookRecord(RunRecord):
@@ -26,24 +42,42 @@ def cell_source(cell: dict[str, Any]) -> str:
     return "".join(source) if isinstance(source, list) else str(source)
 
 
-def notebook_records(path: str | Path) -> list[NotebookRecord]:
-    """Return the run records embedded in a notebook's outputs, in cell order.
+def read_notebook(path: str | Path) -> dict[str, Any]:
+    """Return a notebook's JSON, or raise a one-line error: missing, or not a notebook.
 
     Raises
     ------
-    MlworkError
-        With a one-line reason when the file is missing or is not a notebook.
+    NotebookNotFoundError
+        No such file.
+    NotANotebookError
+        Not a ``.ipynb`` file, not JSON, or no ``cells`` list.
     """
     nb_path = Path(path)
+    if not nb_path.exists():
+        raise NotebookNotFoundError(f"{nb_path}: no such file")
+    if nb_path.is_dir() or nb_path.suffix != ".ipynb":
+        raise NotANotebookError(f"{nb_path}: not a notebook; pass a .ipynb file")
     try:
         nb = json.loads(nb_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise MlworkError(f"{nb_path}: no such file") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise MlworkError(f"{nb_path}: not a readable notebook ({exc})") from None
+        reason = next((line for line in str(exc).splitlines() if line.strip()), "")
+        raise NotANotebookError(
+            f"{nb_path}: not a readable notebook ({reason or type(exc).__name__})"
+        ) from None
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
-        raise MlworkError(f"{nb_path}: not a Jupyter notebook (no 'cells' list)")
-    return records_in(nb)
+        raise NotANotebookError(f"{nb_path}: not a Jupyter notebook (no 'cells' list)")
+    return nb
+
+
+def notebook_records(path: str | Path) -> list[NotebookRecord]:
+    """Return the run records embedded in a notebook file's outputs, in cell order.
+
+    Raises
+    ------
+    NotebookNotFoundError, NotANotebookError
+        With a one-line reason (see `read_notebook`).
+    """
+    return records_in(read_notebook(path))
 
 
 def records_in(nb: dict[str, Any]) -> list[NotebookRecord]:

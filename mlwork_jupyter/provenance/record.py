@@ -2,26 +2,40 @@
 
 from __future__ import annotations
 
+import math
 import os
 import secrets as _random
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import xxhash
+
+from mlwork_jupyter.errors import RunNotFoundError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 __all__ = [
     "RECORD_MIME",
     "RECORD_VERSION",
+    "REPR_LIMIT",
     "STATUSES",
     "Artifact",
     "DataRef",
     "RunRecord",
+    "code_hash",
+    "json_safe",
     "new_run_id",
+    "resolve_run_id",
 ]
 
 RECORD_MIME = "application/vnd.mlwork.record.v1+json"
 RECORD_VERSION = 1
 STATUSES = ("running", "ok", "error", "interrupted", "killed")
+REPR_LIMIT = 500
+"""Most characters of the ``repr`` a record keeps for a value that is not plain JSON."""
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -39,6 +53,84 @@ def new_run_id(now: float | None = None) -> str:
         chars.append(_CROCKFORD[number & 31])
         number >>= 5
     return "".join(reversed(chars))
+
+
+def resolve_run_id(ref: str, ids: Sequence[str]) -> str:
+    """Return the one id of `ids` that `ref` names: itself, a unique prefix or suffix, or `last`.
+
+    `ids` are in the order runs are listed (``last`` is the final one). A card shows the last
+    eight characters of an id, which are random; the first ten encode the time and are alike
+    for runs made together, so both ends name a run. A leading ``…`` is ignored.
+
+    Raises
+    ------
+    mlwork_jupyter.errors.RunNotFoundError
+        No id, or several, match.
+
+    Examples
+    --------
+    >>> ids = ["01JDQ3Z8AAAAAAAAAAAAAAAAAA", "01JDQ3Z8BBBBBBBBBBBBBBBBBB"]
+    >>> resolve_run_id("last", ids) == ids[1], resolve_run_id("…aaaaaaaa", ids) == ids[0]
+    (True, True)
+    >>> resolve_run_id("01JDQ3Z8", ids)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    mlwork_jupyter.errors.RunNotFoundError: '01JDQ3Z8' matches several runs; ...
+    """
+    if ref == "last":
+        hits = list(ids[-1:])
+    else:
+        key = ref.strip().lstrip(".…").upper()
+        matches = (i for i in ids if key and (i.startswith(key) or i.endswith(key)))
+        hits = list(dict.fromkeys(matches))
+    if not hits:
+        raise RunNotFoundError(
+            f"no run matches {ref!r}; `mlwork runs` or `%mlwork runs` lists them"
+        )
+    if len(hits) > 1:
+        raise RunNotFoundError(f"{ref!r} matches several runs; give more characters of the id")
+    return hits[0]
+
+
+def code_hash(code: str) -> str:
+    """Return the xxh3-128 hex digest of a cell body, as records carry it.
+
+    Examples
+    --------
+    >>> code_hash("x = 1") == code_hash("x = 1") != code_hash("x = 2")
+    True
+    >>> len(code_hash(""))
+    32
+    """
+    return xxhash.xxh3_128_hexdigest(code.encode("utf-8", "surrogatepass"))
+
+
+def json_safe(value: Any, limit: int = REPR_LIMIT) -> Any:
+    """Return `value` as plain JSON types, as records keep params.
+
+    NumPy scalars are unwrapped, containers mapped (keys as strings), non-finite floats and
+    anything else kept as their ``repr``, cut to `limit` characters.
+
+    Examples
+    --------
+    >>> json_safe({"lr": 0.1, "layers": (64, 32), 1: float("nan")})
+    {'lr': 0.1, 'layers': [64, 32], '1': 'nan'}
+    >>> json_safe(object(), limit=10)
+    '<object...'
+    """
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else repr(value)
+    if isinstance(value, dict):
+        return {str(k): json_safe(v, limit) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v, limit) for v in value]
+    item = getattr(value, "item", None)  # NumPy scalars
+    if callable(item) and getattr(value, "ndim", None) == 0:
+        return json_safe(item(), limit)
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 @dataclass(slots=True)

@@ -25,6 +25,7 @@ MASK: Final = "[secret]"
 """What replaces a secret: short, obviously redacted, and still valid inside a string literal."""
 
 _MIN_REGISTERED_LEN: Final = 4
+_MIN_LEARNED_LEN: Final = 8
 
 _MAX_DEPTH: Final = 64
 _CYCLE: Final = "[...]"
@@ -65,11 +66,20 @@ def _mask_uncached(text: str) -> str:
         spans.extend(pem_spans(text))
     offset = 0
     previous = ""
+    found: set[str] = set()
     for line in text.split("\n"):
         if line and not line.isspace():
-            spans.extend((offset + s, offset + e) for s, e in scanner.line_spans(line, previous))
+            for start, end in scanner.line_spans(line, previous):
+                spans.append((offset + start, offset + end))
+                found.add(line[start:end])
         offset += len(line) + 1
         previous = line
+    # A value found once (`api_key = "..."`) is a secret wherever it stands: in this text, and
+    # in the params, names and messages masked after it (detectors judge by context).
+    for secret in found:
+        if len(secret) >= _MIN_LEARNED_LEN:
+            spans.extend(find_all(text, secret))
+            _STATE.register(secret)
     return _apply(text, spans)
 
 
@@ -82,7 +92,9 @@ def mask_text(text: str) -> str:
     default false-positive filters (UUIDs, sequences, templates, ``*_id`` names, ``x = f(...)``
     references, ``# pragma: allowlist secret``); a value passed to `register_secret`; or the
     value (6 characters or more) of an environment variable whose name contains KEY, TOKEN,
-    SECRET, PASSWORD, PASSWD, CREDENTIAL, AUTH or PRIVATE. Those values are read from
+    SECRET, PASSWORD, PASSWD, CREDENTIAL, AUTH or PRIVATE. A value a detector found (8
+    characters or more) is masked wherever else it stands, in this text and in what is masked
+    later in this process (a `log_param` of the same token). Those values are read from
     ``os.environ`` and held in this process's memory only, to compare; they are never stored.
     Text is scanned line by line; results are cached by the text's xxh3-128 hash (bounded LRU),
     so unchanged code is not scanned again. detect-secrets is imported on the first call.

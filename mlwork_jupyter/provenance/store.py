@@ -15,17 +15,25 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import xxhash
 
-from mlwork_jupyter.errors import RunNotFoundError, StoreError
-from mlwork_jupyter.provenance.record import Artifact, DataRef, RunRecord
+from mlwork_jupyter.errors import StoreError
+from mlwork_jupyter.provenance.record import Artifact, DataRef, RunRecord, resolve_run_id
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
 
-__all__ = ["DB_NAME", "SCHEMA_VERSION", "Store", "process_token"]
+__all__ = [
+    "DB_NAME",
+    "SCHEMA_VERSION",
+    "STORE_FOLDER",
+    "Store",
+    "default_store_dir",
+    "process_token",
+]
 
 _T = TypeVar("_T")
 
 DB_NAME = "mlwork.sqlite"
+STORE_FOLDER = ".mlwork"
 _BUSY_TIMEOUT_MS = 30_000
 _RETRIES = 20
 
@@ -125,6 +133,18 @@ def _process_alive(token: str) -> bool:
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, default=repr, sort_keys=True, allow_nan=True)
+
+
+def default_store_dir(path: str | os.PathLike[str]) -> Path:
+    """Return the default store folder for a notebook or a folder: `.mlwork` beside or in it.
+
+    Examples
+    --------
+    >>> default_store_dir("work/analysis.ipynb").as_posix(), default_store_dir("work").as_posix()
+    ('work/.mlwork', 'work/.mlwork')
+    """
+    target = Path(path)
+    return (target.parent if target.suffix == ".ipynb" else target) / STORE_FOLDER
 
 
 class Store:
@@ -452,26 +472,11 @@ class Store:
     def get_run(self, ref: str) -> RunRecord:
         """Return the run named by its id, a unique prefix or suffix of it, or `last`.
 
-        The card shows the last eight characters, which are random; the first ten encode the
-        time and are alike for runs made together.
+        See `mlwork_jupyter.provenance.record.resolve_run_id`.
         """
-        if ref == "last":
-            rows = self._read("SELECT * FROM runs ORDER BY id DESC LIMIT 1")
-        else:
-            key = ref.strip().lstrip(".…").upper().replace("%", "").replace("_", "")
-            rows = (
-                self._read(
-                    "SELECT * FROM runs WHERE id LIKE ? OR id LIKE ? LIMIT 2",
-                    (key + "%", "%" + key),
-                )
-                if key
-                else []
-            )
-        if not rows:
-            raise RunNotFoundError(f"no run matches {ref!r}; `%mlwork runs` lists the run ids")
-        if len(rows) > 1:
-            raise RunNotFoundError(f"{ref!r} matches several runs; give more characters of the id")
-        return self._hydrate(rows[0])
+        ids = [row[0] for row in self._read("SELECT id FROM runs ORDER BY id")]
+        run_id = resolve_run_id(ref, ids)
+        return self._hydrate(self._read("SELECT * FROM runs WHERE id = ?", (run_id,))[0])
 
     def environment(self, env_hash: str) -> dict[str, Any] | None:
         """Return a stored environment snapshot by hash."""

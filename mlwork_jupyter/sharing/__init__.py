@@ -1,4 +1,4 @@
-"""Reproducible sharing: verify, rerun, lock and export a notebook from the records it carries."""
+"""Commands over a notebook's records: runs/show/diff reports, verify, rerun, lock, export."""
 
 from __future__ import annotations
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from mlwork_jupyter.sharing.source import open_source
+from mlwork_jupyter.sharing.records import RecordSource
 
 if TYPE_CHECKING:
     import os
 
-    from mlwork_jupyter.sharing.source import RecordSource
 
 __all__ = ["LockEntry", "LockResult", "lock_entries", "lock_notebook"]
 
@@ -166,8 +165,7 @@ def lock_notebook(
     >>> lock = lock_notebook("example_notebooks/01_iris_random_forest.ipynb")  # doctest: +SKIP
     >>> print(lock.text())  # doctest: +SKIP
     """
-    source = open_source(path, store_dir)
-    try:
+    with RecordSource(path, store_dir, need_notebook=True) as source:
         env_hash, packages, origins, notes = _full_packages(source)
         last = source.records[-1]
         full = source.environment(env_hash) or {}
@@ -176,5 +174,3 @@ def lock_notebook(
         return LockResult(
             str(source.path), env_hash, python, platform, lock_entries(packages, origins), notes
         )
-    finally:
-        source.close()

@@ -9,10 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from mlwork_jupyter.errors import MlworkError, StoreError
-from mlwork_jupyter.provenance.notebook import records_in
-from mlwork_jupyter.provenance.store import DB_NAME, Store
-from mlwork_jupyter.sharing.source import NoRecordsError, read_notebook
+from mlwork_jupyter.errors import MlworkError, error_line
+from mlwork_jupyter.sharing.records import NoRecordsError, RecordSource
 
 if TYPE_CHECKING:
     import os
@@ -248,38 +246,6 @@ class _Exporter:
                 self.client.log_artifact(run_id, str(target), artifact_path=folder)
 
 
-def _collect(
-    path: Path, store_dir: Path | None
-) -> tuple[list[RunRecord], Store | None, Path | None, str, dict[str, int]]:
-    """Return the runs to export, their store, artifacts' folder, a label, and cells by run."""
-    if path.suffix == ".ipynb" or path.is_file():
-        embedded = records_in(read_notebook(path))
-        cells = {r.id: r.cell_index for r in embedded}
-        folder = store_dir or path.resolve().parent / ".mlwork"
-        store = Store(folder) if (folder / DB_NAME).exists() else None
-        if store is not None:
-            runs = store.runs(notebook=path.name, include_children=True)
-            if runs:
-                return runs, store, store.root.parent, path.stem, cells
-            store.close()
-        if not embedded:
-            raise NoRecordsError(
-                f"{path}: no mlwork records in its outputs or in a store beside it"
-            )
-        return list(embedded), None, path.resolve().parent, path.stem, cells
-    if not path.is_dir():
-        raise NoRecordsError(f"{path}: no such notebook or folder")
-    folder = store_dir or path / ".mlwork"
-    if not (folder / DB_NAME).exists():
-        raise StoreError(f"no mlwork store at {folder}; pass a notebook or --store DIR")
-    store = Store(folder)
-    runs = store.runs(include_children=True)
-    if not runs:
-        store.close()
-        raise NoRecordsError(f"the store at {folder} has no runs")
-    return runs, store, store.root.parent, path.resolve().name, {}
-
-
 def export_to_mlflow(
     uri: str,
     path: str | os.PathLike[str] = ".",
@@ -319,7 +285,19 @@ def export_to_mlflow(
     --------
     >>> export_to_mlflow("http://127.0.0.1:5000", "analysis.ipynb")  # doctest: +SKIP
     """
-    runs, store, base, label, cells = _collect(Path(path), Path(store_dir) if store_dir else None)
+    with RecordSource(path, store_dir) as source:
+        return _export(uri, source, experiment)
+
+
+def _export(uri: str, source: RecordSource, experiment: str | None) -> ExportResult:
+    runs = source.runs(include_children=True)
+    if not runs:  # a folder whose store has none (a notebook without records does not open)
+        where = source.store.root if source.store is not None else source.folder
+        raise NoRecordsError(f"the store at {where} has no runs")
+    store = source.store if source.from_store else None
+    base = store.root.parent if store is not None else source.folder
+    label = source.path.stem if source.path is not None else source.folder.name
+    cells = {r.id: r.cell_index for r in source.records}
     result = ExportResult(uri)
     try:
         exporter = _Exporter(uri)
@@ -330,7 +308,7 @@ def export_to_mlflow(
             if existing:
                 result.skipped.append((record.id, name, existing))
                 continue
-            series = store.series(record.id) if store is not None else {}
+            series = source.series(record.id) if store is not None else {}
             run_id = exporter.run(
                 exp_id,
                 record,
@@ -343,11 +321,8 @@ def export_to_mlflow(
     except MlworkError:
         raise
     except Exception as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first = error_line(exc).partition(": ")[2] or type(exc).__name__
         if "MLFLOW_ALLOW_FILE_STORE" in str(exc):
             first = "MLflow's file store is off by default: set MLFLOW_ALLOW_FILE_STORE=true"
         raise ExportError(f"MLflow refused the export to {uri}: {first}") from None
-    finally:
-        if store is not None:
-            store.close()
     return result

@@ -8,18 +8,19 @@ import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from mlwork_jupyter.display.report import Report, Table
+from mlwork_jupyter.display.text import duration_text
 from mlwork_jupyter.errors import MlworkError
-from mlwork_jupyter.provenance.notebook import notebook_records
-from mlwork_jupyter.sharing.source import open_source
-from mlwork_jupyter.sharing.source_params import Override, apply_overrides
+from mlwork_jupyter.provenance.notebook import records_in
+from mlwork_jupyter.provenance.source import Override, apply_overrides
+from mlwork_jupyter.sharing.records import RecordSource
 from mlwork_jupyter.sharing.tolerance import Tolerance
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from pathlib import Path
 
     from mlwork_jupyter.provenance.record import RunRecord
 
@@ -142,7 +143,7 @@ class RerunResult:
                 [str(cell.cell_index), cell.stage, cell.name, cell.result, "; ".join(details)]
             )
         ran = f"ran {self.notebook} in a fresh {self.kernel} kernel"
-        notes = [f"{ran} -> {self.output} ({self.seconds:.1f} s)"]
+        notes = [f"{ran} -> {self.output} ({duration_text(self.seconds)})"]
         notes += [
             f"parameter {o.name} = {o.value!r} ({o.how} in cell {o.cell_index})"
             for o in self.overrides
@@ -311,8 +312,9 @@ def rerun_notebook(
     import nbformat
 
     options = options or RerunOptions()
-    source = open_source(path, use_store=False)
-    source_path = source.path
+    source_path = Path(path)
+    with RecordSource(source_path, use_store=False, need_notebook=True) as source:
+        records, folder = source.records, source.folder
     output = options.output or source_path.with_name(source_path.stem + ".rerun.ipynb")
     nb = nbformat.read(source_path, as_version=4)  # type: ignore[no-untyped-call]
     overrides, inserted = apply_overrides(nb, list(options.params))
@@ -327,7 +329,7 @@ def rerun_notebook(
         )
     started = time.monotonic()
     when = datetime.now(UTC).isoformat()
-    stopped = _execute(nb, source.folder, output, kernel, options.timeout)
+    stopped = _execute(nb, folder, output, kernel, options.timeout)
     seconds = time.monotonic() - started
     meta = nb.metadata.setdefault("mlwork", {})
     meta["rerun"] = {
@@ -345,11 +347,11 @@ def rerun_notebook(
         return index + 1 if inserted is not None and index >= inserted else index
 
     rerun_records: dict[int, list[RunRecord]] = {}
-    for record in notebook_records(output):
+    for record in records_in(nb):
         rerun_records.setdefault(record.cell_index, []).append(record)
     outcomes: list[CellOutcome] = []
     seen: dict[int, int] = {}
-    for old in source.records:
+    for old in records:
         index = moved(old.cell_index)
         nth = seen[index] = seen.get(index, -1) + 1
         outcome = CellOutcome(index, old.stage, old.name, "not run")

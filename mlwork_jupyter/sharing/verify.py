@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, Final
 from mlwork_jupyter.display.report import Report, Table
 from mlwork_jupyter.provenance import environment
 from mlwork_jupyter.provenance.fingerprint import fingerprint_file
+from mlwork_jupyter.provenance.notebook import cell_source
+from mlwork_jupyter.provenance.record import code_hash
 from mlwork_jupyter.sharing.drift import (
     SEVERITIES,
     Difference,
@@ -25,12 +27,10 @@ from mlwork_jupyter.sharing.drift import (
     compare_platform,
     compare_python,
 )
-from mlwork_jupyter.sharing.source import cell_source, open_source
-from mlwork_jupyter.stages.base import code_hash
+from mlwork_jupyter.sharing.records import RecordSource
 
 if TYPE_CHECKING:
     from mlwork_jupyter.provenance.notebook import NotebookRecord
-    from mlwork_jupyter.sharing.source import RecordSource
 
 __all__ = ["VerifyResult", "requirements_closure", "tensorflow_build_info", "verify_notebook"]
 
@@ -252,7 +252,9 @@ def _environment_differences(
         out += compare_env_vars(full.get("env_vars") or {}, present.get("env_vars") or {})
         if "git" in full:
             git_checked = True
-            dirty = _dirty_beyond(source.path) if (present.get("git") or {}).get("dirty") else None
+            dirty = None
+            if source.path is not None and (present.get("git") or {}).get("dirty"):
+                dirty = _dirty_beyond(source.path)
             out += compare_git(full["git"], present.get("git"), dirty_beyond_notebook=dirty)
     if not any(view["full"] for view in views):
         notes.append(
@@ -289,7 +291,7 @@ def _file_differences(records: list[NotebookRecord], folder: Path) -> tuple[list
 
 def _code_differences(source: RecordSource) -> list[Difference]:
     out: list[Difference] = []
-    cells = source.notebook["cells"]
+    cells = (source.notebook or {}).get("cells", [])
     for record in source.records:
         if not record.code_hash or record.cell_index >= len(cells):
             continue
@@ -360,8 +362,5 @@ def verify_notebook(
     >>> result.exit_code  # doctest: +SKIP
     0
     """
-    source = open_source(path, store_dir)
-    try:
+    with RecordSource(path, store_dir, need_notebook=True) as source:
         return verify_source(source)
-    finally:
-        source.close()

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import xxhash
 
-from mlwork_jupyter.errors import StoreError
+from mlwork_jupyter.errors import StoreError, error_line
 from mlwork_jupyter.provenance import audit, environment, secrets
 from mlwork_jupyter.provenance.fingerprint import (
     Fingerprint,
@@ -19,7 +19,7 @@ from mlwork_jupyter.provenance.fingerprint import (
     fingerprint_file,
     fingerprint_value,
 )
-from mlwork_jupyter.provenance.record import DataRef, RunRecord, new_run_id
+from mlwork_jupyter.provenance.record import DataRef, RunRecord, code_hash, new_run_id
 from mlwork_jupyter.provenance.store import Store
 from mlwork_jupyter.stages.lineage import Lineage
 from mlwork_jupyter.stages.namespace import NamespaceSnapshot, cell_names
@@ -32,12 +32,7 @@ if TYPE_CHECKING:
 
     from mlwork_jupyter.display.output import Output
 
-__all__ = ["CellRequest", "Stage", "Workbench", "code_hash"]
-
-
-def code_hash(code: str) -> str:
-    """Return the xxh3-128 hex digest of a cell body, as records carry it."""
-    return xxhash.xxh3_128_hexdigest(code.encode("utf-8", "surrogatepass"))
+__all__ = ["CellRequest", "OpenCell", "Stage", "Workbench"]
 
 
 @dataclass(slots=True)
@@ -50,17 +45,17 @@ class CellRequest:
     options: argparse.Namespace | None = None
     filename: str = "<mlwork-cell>"
     first_line: int = 2
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class Stage:
     """A workload stage. Subclasses add capture around the cell body in `around`."""
 
     name: ClassVar[str] = ""
-    summary: ClassVar[str] = ""
 
     def __init__(self, output: Output | None = None) -> None:
         self.output = output
+        # The user's namespace while the cell runs (set before `around` is entered).
+        self.namespace: dict[str, Any] = {}
 
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
@@ -69,6 +64,11 @@ class Stage:
     def prepare(self, request: CellRequest) -> None:
         """Check and set up before the run exists; a `MlworkError` here means bad options."""
         del request
+
+    @property
+    def runs_here(self) -> bool:
+        """Whether IPython runs the body in this kernel (False: `run_body` sends it elsewhere)."""
+        return True
 
     @contextlib.contextmanager
     def around(self, run: ActiveRun, request: CellRequest) -> Iterator[None]:
@@ -115,7 +115,7 @@ def _declared_params(code: str) -> dict[str, Any]:
     """Return the `# @param` assignments of a cell as its source says them (Colab's syntax)."""
     if "@param" not in code:
         return {}
-    from mlwork_jupyter.sharing.source_params import find_assignments
+    from mlwork_jupyter.provenance.source import find_assignments
 
     params: dict[str, Any] = {}
     for found in find_assignments(code).values():
@@ -141,10 +141,15 @@ class _CellState:
     declared: dict[str, Any] = field(default_factory=dict)
 
 
-def _error_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    first = text[0] if text else ""
-    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+@dataclass(slots=True)
+class OpenCell:
+    """A cell whose run `Workbench.begin` opened and `Workbench.end` will close."""
+
+    run: ActiveRun
+    stage: Stage
+    stores: frozenset[str]
+    state: _CellState
+    stack: contextlib.ExitStack[bool | None] = field(default_factory=contextlib.ExitStack)
 
 
 class Workbench:
@@ -281,18 +286,11 @@ class Workbench:
         run.finish()
         self.output.update_card(None, record.compact(env_summary))
 
-    def run_cell(
-        self,
-        stage: Stage,
-        request: CellRequest,
-        namespace: dict[str, Any],
-        code: CodeType,
-        last_expr: CodeType | None,
-    ) -> Any:
-        """Run compiled cell code in `namespace`, recording it; return the last expression.
+    def begin(self, stage: Stage, request: CellRequest, namespace: dict[str, Any]) -> OpenCell:
+        """Open the run of a cell about to run: its record, card, patches and audit hook.
 
-        The user's exception propagates unchanged after the run is recorded as `error` (or
-        `interrupted` for KeyboardInterrupt).
+        Raises `SyntaxError` (before anything is recorded) when the body does not parse.
+        `end` closes what this opened, on every path.
         """
         names = cell_names(ast.parse(request.code))
         record = RunRecord(
@@ -314,21 +312,63 @@ class Workbench:
             run.declared = frozenset(state.declared)
         state.card = self.output.card(record.compact(state.env_summary))
         state.before = NamespaceSnapshot(namespace)
-        result = None
-        exclude = [str(self.store_dir.resolve())]
+        cell = OpenCell(run, stage, names.stores, state)
+        stage.namespace = namespace
         try:
-            with audit.watching(exclude=exclude) as state.files, stage.around(run, request):
-                run.activate()
-                try:
-                    result = stage.run_body(request, namespace, code, last_expr)
-                finally:
-                    run.deactivate()
+            state.files = cell.stack.enter_context(
+                audit.watching(exclude=[str(self.store_dir.resolve())])
+            )
+            cell.stack.enter_context(stage.around(run, request))
         except BaseException as exc:
-            state.outcome = exc
+            self.end(cell, namespace, exc)
+            raise
+        run.activate()
+        return cell
+
+    def end(self, cell: OpenCell, namespace: dict[str, Any], outcome: BaseException | None) -> None:
+        """Close a cell's run: undo the patches, then record the outcome and the data written.
+
+        `outcome` is the exception the body raised (None: it ran to the end). An exception
+        from closing the stage's own wrappers is kept as a warning, never raised over the
+        user's outcome.
+        """
+        cell.run.deactivate()
+        state = cell.state
+        state.outcome = outcome
+        try:
+            if outcome is None:
+                cell.stack.close()
+            else:
+                cell.stack.__exit__(type(outcome), outcome, outcome.__traceback__)
+        except Exception as exc:
+            if exc is not outcome:
+                cell.run.warn(f"closing the {cell.stage.name} stage failed ({error_line(exc)})")
+                self.output.warning(cell.run.record.warnings[-1])
+        finally:
+            self._finish(cell.run, namespace, cell.stores, state)
+
+    def run_cell(
+        self,
+        stage: Stage,
+        request: CellRequest,
+        namespace: dict[str, Any],
+        code: CodeType,
+        last_expr: CodeType | None,
+    ) -> Any:
+        """Run compiled cell code through `stage.run_body`, recording it (the cell-magic path).
+
+        The user's exception propagates unchanged after the run is recorded as `error` (or
+        `interrupted` for KeyboardInterrupt).
+        """
+        cell = self.begin(stage, request, namespace)
+        outcome: BaseException | None = None
+        try:
+            return stage.run_body(request, namespace, code, last_expr)
+        except BaseException as exc:
+            outcome = exc
             raise
         finally:
-            self._finish(run, namespace, names.stores, state)
-        return result
+            self.end(cell, namespace, outcome)
 
     def _written(
         self, namespace: dict[str, Any], stores: frozenset[str], state: _CellState
@@ -377,7 +417,7 @@ class Workbench:
             record.error = "KeyboardInterrupt"
         else:
             record.status = "error"
-            record.error = secrets.mask_text(_error_line(outcome))
+            record.error = secrets.mask_text(error_line(outcome))
         written = self._written(namespace, stores, state)
         record.inputs = [_ref(name, fp) for name, fp in state.reads.items()]
         record.outputs = [_ref(name, fp) for name, fp in written.items()]

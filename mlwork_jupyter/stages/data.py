@@ -11,4 +11,3 @@ class DataStage(Stage):
     """Load, clean and split data; every frame, array and file it touches is versioned."""
 
     name = "data"
-    summary = "data card: frames, arrays and files read and written, with fingerprints"

@@ -11,4 +11,3 @@ class DeployStage(Stage):
     """Export and serve a model; artifacts logged with `mlwork.log_artifact` are versioned."""
 
     name = "deploy"
-    summary = "exported models and their inputs, versioned"

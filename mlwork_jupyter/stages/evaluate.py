@@ -1,10 +1,14 @@
-"""The `evaluate` stage: Keras `evaluate` scores captured, the data they came from versioned."""
+"""The `evaluate` stage: scores captured as metrics, the data they came from versioned."""
 
 from __future__ import annotations
 
 import contextlib
+import importlib
+import sys
 from typing import TYPE_CHECKING
 
+from mlwork_jupyter.ml.sklearn import ScoreInfo, capture_scores
+from mlwork_jupyter.ml.sklearn_metrics import capture_metric_calls
 from mlwork_jupyter.stages.base import CellRequest, Stage
 from mlwork_jupyter.stages.train import uses_tensorflow
 
@@ -17,18 +21,46 @@ __all__ = ["EvaluateStage"]
 
 
 class EvaluateStage(Stage):
-    """Score a model on held-out data; `Model.evaluate` results become the run's metrics."""
+    """Score a model on held-out data; what the cell computes becomes the run's metrics.
+
+    Captured with no change to the cell: Keras `Model.evaluate` (its logs) and
+    `Model.predict` (``predict/rows``, ``predict/seconds``), scikit-learn `score(X, y)` (as
+    ``score``), and the `sklearn.metrics` functions the cell calls, named as
+    `mlwork.evaluate` names them (`accuracy_score` → ``accuracy``).
+    """
 
     name = "evaluate"
-    summary = "Keras evaluate scores and logged metrics, with the data they were computed on"
 
     @contextlib.contextmanager
     def around(self, run: ActiveRun, request: CellRequest) -> Iterator[None]:
-        """Capture every `keras.Model.evaluate` of the cell as metrics."""
-        if not uses_tensorflow(request.code):
-            yield
-            return
-        from mlwork_jupyter.ml.keras_evaluate import capture_keras_evaluate
+        """Capture the cell's evaluations, predictions and metric calls as metrics."""
+        if "sklearn" in request.code:
+            # Loaded first, so that the functions and classes the cell imports are wrapped.
+            for module in ("sklearn.base", "sklearn.metrics"):
+                if module not in sys.modules:
+                    importlib.import_module(module)
+        counts: dict[str, int] = {}
 
-        with capture_keras_evaluate(run.log_metrics):
+        def scored(info: ScoreInfo) -> None:
+            counts["score"] = counts.get("score", 0) + 1
+            n = counts["score"]
+            run.log_metrics({"score" if n == 1 else f"score_{n}": info.value})
+
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(capture_scores(scored))
+            stack.enter_context(capture_metric_calls(run.log_metrics, self.namespace))
+            if uses_tensorflow(request.code):
+                stack.enter_context(self._keras(run))
+            yield
+
+    @contextlib.contextmanager
+    def _keras(self, run: ActiveRun) -> Iterator[None]:
+        from mlwork_jupyter.ml.keras_evaluate import capture_keras_evaluate, capture_keras_predict
+        from mlwork_jupyter.ml.tf_startup import tensorflow_startup
+
+        with tensorflow_startup() as startup:
+            import keras  # noqa: F401 - loaded here so its start-up lines are kept, not shown
+        if startup.text:
+            run.record.device = {**(run.record.device or {}), "tensorflow_messages": startup.text}
+        with capture_keras_evaluate(run.log_metrics), capture_keras_predict(run.log_metrics):
             yield

@@ -11,4 +11,3 @@ class MonitorStage(Stage):
     """Compare live inputs and predictions with the training data."""
 
     name = "monitor"
-    summary = "live inputs and predictions, versioned"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 import pickle
 import tempfile
@@ -13,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlwork_jupyter.errors import MlworkError, NoActiveRunError
 from mlwork_jupyter.provenance import secrets
-from mlwork_jupyter.provenance.record import Artifact, RunRecord
+from mlwork_jupyter.provenance.record import Artifact, RunRecord, json_safe
 
 if TYPE_CHECKING:
     from mlwork_jupyter.provenance.store import Store
@@ -21,7 +20,6 @@ if TYPE_CHECKING:
 __all__ = ["ActiveRun", "current_run", "require_run"]
 
 _FLUSH_SECONDS = 1.0
-_MAX_REPR = 500
 _current: ActiveRun | None = None
 _current_lock = threading.Lock()
 
@@ -40,23 +38,6 @@ def require_run(what: str) -> ActiveRun:
             "(after `%load_ext mlwork_jupyter`)"
         )
     return run
-
-
-def _param_value(value: Any) -> Any:
-    """Return a JSON-able form of a parameter value (repr for anything else)."""
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else repr(value)
-    if isinstance(value, list | tuple):
-        return [_param_value(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _param_value(v) for k, v in value.items()}
-    item = getattr(value, "item", None)  # NumPy scalars
-    if callable(item) and getattr(value, "ndim", None) == 0:
-        return _param_value(item())
-    text = repr(value)
-    return text if len(text) <= _MAX_REPR else text[: _MAX_REPR - 3] + "..."
 
 
 def _check_key(kind: str, key: object) -> str:
@@ -121,7 +102,7 @@ class ActiveRun:
     def log_params(self, params: dict[str, Any]) -> None:
         """Record parameters (masked for secrets) and write them through to the store."""
         clean = {
-            str(secrets.mask_text(_check_key("param", key))): secrets.mask_value(_param_value(v))
+            str(secrets.mask_text(_check_key("param", key))): secrets.mask_value(json_safe(v))
             for key, v in params.items()
         }
         self.record.params.update(clean)

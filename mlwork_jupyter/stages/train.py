@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from types import CodeType
 
     from mlwork_jupyter.display.output import Output
-    from mlwork_jupyter.ml.cluster import ClusterSpec
+    from mlwork_jupyter.ml.multiworker.cluster import ClusterSpec
     from mlwork_jupyter.ml.strategy import StrategyChoice
     from mlwork_jupyter.stages.run import ActiveRun
 
@@ -44,7 +44,6 @@ class TrainStage(Stage):
     """Train models: the device and strategy chosen, every fit recorded, a live panel."""
 
     name = "train"
-    summary = "device and strategy; Keras and scikit-learn fits captured; live panel"
     panel_kind: ClassVar[str] = "train"
 
     def __init__(self, output: Output | None = None) -> None:
@@ -102,9 +101,14 @@ class TrainStage(Stage):
         self.devices = detect()
         self.choice = choose_strategy(self.devices, requested, os.environ.get("TF_CONFIG"))
 
+    @property
+    def runs_here(self) -> bool:
+        """False for `--workers`/`--hosts`: the body runs on the cluster (the cell-magic path)."""
+        return self.workers is None
+
     def _prepare_workers(self, options: argparse.Namespace | None, strategy: str) -> bool:
         """Check `--workers`, `--hosts` and `--job-dir`; tell whether the cell runs on workers."""
-        from mlwork_jupyter.ml.cluster import WorkersError, check_workers, hosts_cluster
+        from mlwork_jupyter.ml.multiworker.cluster import WorkersError, check_workers, hosts_cluster
 
         workers = getattr(options, "workers", None)
         hosts = getattr(options, "hosts", None)
@@ -161,6 +165,8 @@ class TrainStage(Stage):
             "strategy": choice.name,
             "reason": choice.reason,
         }
+        if self.devices.startup_messages:
+            run.record.device["tensorflow_messages"] = self.devices.startup_messages
         for note in self.devices.notes:
             run.warn(note)
         publish = None if self.output is None else self.output.publisher()
@@ -237,9 +243,9 @@ class TrainStage(Stage):
         compiled: tuple[CodeType, CodeType | None],
     ) -> Any:
         """Ship the cell, run it on the cluster, bring the chief's bindings back."""
-        from mlwork_jupyter.ml.cluster import local_cluster
-        from mlwork_jupyter.ml.multiworker import run_job
-        from mlwork_jupyter.ml.shipping import pack_job
+        from mlwork_jupyter.ml.multiworker.cluster import local_cluster
+        from mlwork_jupyter.ml.multiworker.job import run_job
+        from mlwork_jupyter.ml.multiworker.shipping import pack_job
 
         assert self.workers is not None
         assert self._cluster_run is not None

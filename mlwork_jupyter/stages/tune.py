@@ -11,5 +11,4 @@ class TuneStage(TrainStage):
     """Search hyper-parameters; the search's outermost fits are recorded like `train`'s."""
 
     name = "tune"
-    summary = "hyper-parameter search: params, metrics and fits recorded"
     panel_kind = "tune"

@@ -231,3 +231,24 @@ def test_card_screenshots_in_light_and_dark(lab_page: LabPage, artifacts_dir: Pa
     finally:
         _theme(page, "JupyterLab Light", lab_page)
     assert lab_page.dialogs == []
+
+
+def test_tensorflow_messages_are_a_closed_section_of_text(lab_page: LabPage) -> None:
+    lab, page = lab_page.lab, lab_page.page
+    messages = f"E0000 cuda_platform.cc:52] failed call to cuInit (303)\n{EVIL}"
+    record = sample_record(device={"strategy": "default", "tensorflow_messages": messages})
+    name = lab.write_notebook("tf-messages.ipynb", [record_cell(record)], trusted=True)
+    lab_page.open_notebook(name)
+
+    card = page.locator(".mlwork-record")
+    section = card.locator("details[data-mlwork-section='tensorflow']")
+    expect(section).to_be_visible()
+    expect(section.locator("summary")).to_have_text("TensorFlow messages")
+    expect(section).not_to_have_attribute("open", "")
+    section.locator("summary").click()
+    expect(section.locator("pre")).to_have_text(messages)
+    assert section.locator("img").count() == 0
+    run = card.locator("details[data-mlwork-section='run']")
+    run.locator("summary").click()
+    expect(run).to_contain_text('{"strategy":"default"}')
+    expect(run).not_to_contain_text("cuInit")

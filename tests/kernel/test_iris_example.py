@@ -82,7 +82,7 @@ def test_cli_show_and_diff(executed, capsys):
 def test_cli_errors_are_one_line(tmp_path, capsys):
     assert main(["runs", str(tmp_path / "missing.ipynb")]) == 2
     err = capsys.readouterr().err.strip()
-    assert err == f"mlwork runs: {tmp_path / 'missing.ipynb'}: no such notebook"
+    assert err == f"mlwork runs: {tmp_path / 'missing.ipynb'}: no such file"
     (tmp_path / "plain.ipynb").write_text(json.dumps(nbformat.v4.new_notebook()))
     assert main(["runs", str(tmp_path / "plain.ipynb")]) == 2
     assert "no mlwork records" in capsys.readouterr().err

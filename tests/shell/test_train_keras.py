@@ -106,8 +106,8 @@ def test_keyboard_interrupt_during_fit_is_interrupted(kip, store):
 
 def test_impossible_strategy_is_a_usage_error_and_nothing_runs(kip, tmp_path):
     res = kip.run_cell("%%mlwork train --strategy tpu\nran = True\nkeras.backend")
-    assert isinstance(res.error_in_exec, UsageError)
-    assert "\n" not in str(res.error_in_exec)
+    assert isinstance(res.error_before_exec, UsageError)
+    assert "\n" not in str(res.error_before_exec)
     assert "ran" not in kip.user_ns
     assert not (tmp_path / ".mlwork" / "mlwork.sqlite").exists()
 
@@ -117,3 +117,31 @@ def test_devices_line_magic_explains_the_choice(kip, capsys):
     out = capsys.readouterr().out
     assert "strategy" in out
     assert "CPU" in out
+
+
+def test_live_panel_in_a_plain_cell_ends_its_run_when_fit_raises(kip, store):
+    res = kip.run_cell(
+        "from mlwork_jupyter.keras import LivePanel\n"
+        "class Boom(keras.callbacks.Callback):\n"
+        "    def on_epoch_end(self, epoch, logs=None):\n"
+        "        raise RuntimeError('boom at epoch end')\n"
+        "model = make_model()\n"
+        "model.fit(X, y, epochs=3, verbose=0, callbacks=[LivePanel('raising'), Boom()])"
+    )
+    assert isinstance(res.error_in_exec, RuntimeError)
+    [run] = store().runs()
+    assert run.status == "error"
+    assert run.error == "RuntimeError: boom at epoch end"
+    assert [s for s, _ in store().series(run.id)["loss"]] == [1]  # the epoch before the raise
+    assert not [c for c in kip.events.callbacks["post_run_cell"] if "after_cell" in repr(c)]
+
+
+def test_live_panel_fit_that_completes_is_ok(kip, store):
+    res = kip.run_cell(
+        "from mlwork_jupyter.keras import LivePanel\nmodel = make_model()\n"
+        "model.fit(X, y, epochs=2, verbose=0, callbacks=[LivePanel('fine')])"
+    )
+    assert res.success
+    [run] = store().runs()
+    assert run.status == "ok"
+    assert not [c for c in kip.events.callbacks["post_run_cell"] if "after_cell" in repr(c)]

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from mlwork_jupyter.ml.keras_capture import capture_keras_fit
-from mlwork_jupyter.ml.reporter import MemoryReporter
+
+from .memory_reporter import MemoryReporter
 
 pytestmark = pytest.mark.tensorflow
 keras = pytest.importorskip("keras")

@@ -20,7 +20,7 @@ import psutil
 import pytest
 
 from mlwork_jupyter.errors import MlworkError
-from mlwork_jupyter.ml.cluster import (
+from mlwork_jupyter.ml.multiworker.cluster import (
     ClusterSpec,
     WorkersError,
     check_workers,
@@ -30,9 +30,8 @@ from mlwork_jupyter.ml.cluster import (
     plan_gpus,
     visible_gpus,
 )
-from mlwork_jupyter.ml.multiworker import WorkerError, remote_command, replay, run_job, stop
-from mlwork_jupyter.ml.reporter import MemoryReporter, Progress
-from mlwork_jupyter.ml.shipping import (
+from mlwork_jupyter.ml.multiworker.job import WorkerError, remote_command, replay, run_job, stop
+from mlwork_jupyter.ml.multiworker.shipping import (
     JOB_FILE,
     Job,
     ModelFiles,
@@ -41,9 +40,12 @@ from mlwork_jupyter.ml.shipping import (
     loads,
     pack_job,
 )
-from mlwork_jupyter.ml.worker import EventWriter, keras_fix_applies
+from mlwork_jupyter.ml.multiworker.worker import EventWriter, keras_fix_applies
+from mlwork_jupyter.ml.reporter import Progress
 from mlwork_jupyter.stages.base import CellRequest
 from mlwork_jupyter.stages.train import TrainStage
+
+from .memory_reporter import MemoryReporter
 
 SPEC = ClusterSpec(("127.0.0.1:2222", "127.0.0.1:2223"))
 
@@ -183,7 +185,7 @@ def test_the_command_for_a_remote_worker_carries_its_tf_config(tmp_path):
         "MLWORK_COMMUNICATION=ring",
         "python",
         "-m",
-        "mlwork_jupyter.ml.worker",
+        "mlwork_jupyter.ml.multiworker.worker",
         str(folder),
     ]
 

@@ -1,4 +1,4 @@
-"""`runs`, `show`, `diff`, `env` and `seed`: shared by the line magic and the command line."""
+"""Reports of `runs`, `show`, `diff`, `env`, `devices`, `verify`, and `seed`: line magic and CLI."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from mlwork_jupyter.display.report import Report, Table
+from mlwork_jupyter.display.text import duration_text
 from mlwork_jupyter.errors import MlworkError
 from mlwork_jupyter.provenance import environment
+from mlwork_jupyter.sharing.records import RecordSource
 
 if TYPE_CHECKING:
     import argparse
@@ -23,6 +25,7 @@ __all__ = [
     "devices_report",
     "diff_report",
     "env_report",
+    "record_command",
     "record_json",
     "run_line_command",
     "runs_report",
@@ -85,7 +88,7 @@ def runs_report(records: list[RunRecord]) -> Report:
                 r.stage,
                 r.name,
                 r.status,
-                "" if r.duration is None else f"{r.duration:.3f}s",
+                "" if r.duration is None else duration_text(r.duration),
                 _refs(r.inputs),
                 _refs(r.outputs),
                 metrics,
@@ -110,7 +113,7 @@ def show_report(
             ["notebook", record.notebook],
             ["cell", record.cell_id or ""],
             ["started", _when(record.started)],
-            ["duration", "" if record.duration is None else f"{record.duration:.3f}s"],
+            ["duration", "" if record.duration is None else duration_text(record.duration)],
             ["environment", record.env_hash or ""],
         ],
     )
@@ -221,6 +224,32 @@ def seed_everything(seed: int) -> dict[str, int]:
     return seeded
 
 
+def record_command(source: RecordSource, args: argparse.Namespace) -> tuple[Report, Any]:
+    """Return the report and the ``--json`` payload of `runs`, `show` or `diff` over `source`.
+
+    `args` has the command's arguments: ``stage``, ``name``, ``last`` (runs); ``run`` (show);
+    ``run_a``, ``run_b`` (diff).
+    """
+    if args.command == "runs":
+        records = source.runs(stage=args.stage, name=args.name, last=args.last)
+        return runs_report(records), [record_json(r) for r in records]
+    if args.command == "show":
+        record = source.get(args.run)
+        env = source.environment(record.env_hash)
+        series = source.series(record.id)
+        payload = {**record_json(record), "environment": env, "series": series}
+        return show_report(record, env, series), payload
+    a, b = source.get(args.run_a), source.get(args.run_b)
+    report = diff_report(a, b, source.environment(a.env_hash), source.environment(b.env_hash))
+    payload = {
+        "a": a.id,
+        "b": b.id,
+        "tables": {t.title: t.rows for t in report.tables},
+        "notes": report.notes,
+    }
+    return report, payload
+
+
 def run_line_command(bench: Workbench, args: argparse.Namespace) -> None:
     """Carry out a `%mlwork` line command and display its report."""
     from IPython.display import display
@@ -241,19 +270,9 @@ def run_line_command(bench: Workbench, args: argparse.Namespace) -> None:
     store = bench.store()
     if store is None:
         raise MlworkError(f"no store to read: {bench.store_error}")
-    if args.command == "runs":
-        notebook = None if args.all_notebooks or not bench.notebook else bench.notebook
-        records = store.runs(stage=args.stage, name=args.name, notebook=notebook, last=args.last)
-        report = runs_report(records)
-    elif args.command == "show":
-        record = store.get_run(args.run)
-        env = store.environment(record.env_hash) if record.env_hash else None
-        report = show_report(record, env, store.series(record.id))
-    else:
-        a, b = store.get_run(args.run_a), store.get_run(args.run_b)
-        env_a = store.environment(a.env_hash) if a.env_hash else None
-        env_b = store.environment(b.env_hash) if b.env_hash else None
-        report = diff_report(a, b, env_a, env_b)
+    every = args.command == "runs" and args.all_notebooks
+    source = RecordSource.over(store, None if every else bench.notebook or None)
+    report, _ = record_command(source, args)
     display(report.bundle(), raw=True)  # type: ignore[no-untyped-call]
 
 
@@ -282,9 +301,10 @@ def env_report(bench: Workbench) -> Report:
     notes: list[str] = []
     store = bench.store()
     if store is not None:
-        recorded = store.runs(notebook=bench.notebook or None, last=1)
+        source = RecordSource.over(store, bench.notebook or None)
+        recorded = source.runs(last=1)
         if recorded and recorded[-1].env_hash and recorded[-1].env_hash != snap.hash:
-            old = store.environment(recorded[-1].env_hash) or {}
+            old = source.environment(recorded[-1].env_hash) or {}
             changes = Table(
                 "changed since the last recorded run",
                 ["what", "recorded", "now"],

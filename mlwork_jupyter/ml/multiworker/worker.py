@@ -1,8 +1,8 @@
 """One worker of a multi-worker `%%mlwork train` cell: runs the shipped cell in the strategy scope.
 
-`mlwork_jupyter.ml.multiworker` starts this module once per worker, with ``TF_CONFIG`` set::
+`mlwork_jupyter.ml.multiworker.job` starts this module once per worker, with ``TF_CONFIG`` set::
 
-    python -m mlwork_jupyter.ml.worker JOB_DIR
+    python -m mlwork_jupyter.ml.multiworker.worker JOB_DIR
 
 Every worker builds a `tf.distribute.MultiWorkerMirroredStrategy`, loads the shipped values
 inside its scope and runs the cell there. The chief (worker 0) also captures its Keras fits,
@@ -33,14 +33,15 @@ from typing import TYPE_CHECKING, Any
 
 from packaging.version import Version
 
-from mlwork_jupyter.ml.multiworker import (
+from mlwork_jupyter.errors import error_line
+from mlwork_jupyter.ml.multiworker.job import (
     COMMUNICATION_ENV,
     EVENTS_FILE,
     OUTCOME_FILE,
     PARENT_ENV,
     STOP_FILE,
 )
-from mlwork_jupyter.ml.shipping import Job, ModelFiles, dumps, error_line, loads
+from mlwork_jupyter.ml.multiworker.shipping import Job, ModelFiles, dumps, loads
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -294,7 +295,7 @@ def _cell_traceback(exc: BaseException, filename: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the job in ``JOB_DIR`` as the worker ``TF_CONFIG`` names; return the exit code."""
-    parser = argparse.ArgumentParser(prog="python -m mlwork_jupyter.ml.worker")
+    parser = argparse.ArgumentParser(prog="python -m mlwork_jupyter.ml.multiworker.worker")
     parser.add_argument("job_dir", type=Path, help="the folder `pack_job` wrote")
     folder: Path = parser.parse_args(argv).job_dir
     _watch(folder)

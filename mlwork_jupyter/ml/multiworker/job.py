@@ -1,12 +1,12 @@
 """Multi-worker training on TensorFlow's own runtime: the worker processes and the chief's stream.
 
 `%%mlwork train --workers N` runs a cell on N worker processes that form a
-`tf.distribute.MultiWorkerMirroredStrategy` cluster (`mlwork_jupyter.ml.cluster`). This module
-is the kernel's side: `run_job` starts `mlwork_jupyter.ml.worker` once per worker, each with
-its ``TF_CONFIG`` and in its own session, on a job folder that
-`mlwork_jupyter.ml.shipping.pack_job` wrote. While the workers
-train, it replays the chief's reporter calls (JSON lines in ``events.jsonl``) into the kernel's
-reporter and echoes the chief's standard output. Whether the cell succeeds, fails on a worker
+`tf.distribute.MultiWorkerMirroredStrategy` cluster (`mlwork_jupyter.ml.multiworker.cluster`).
+This module is the kernel's side: `run_job` starts `mlwork_jupyter.ml.multiworker.worker` once
+per worker, each with its ``TF_CONFIG`` and in its own session, on a job folder that
+`mlwork_jupyter.ml.multiworker.shipping.pack_job` wrote. While the workers train, it replays
+the chief's reporter calls (JSON lines in ``events.jsonl``) into the kernel's reporter and
+echoes the chief's standard output. Whether the cell succeeds, fails on a worker
 (`WorkerError`) or is interrupted, every process is terminated, killed after a grace period if
 need be, and reaped. On success it returns what the chief's cell bound (`Outcome`).
 """
@@ -26,14 +26,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from mlwork_jupyter.errors import MlworkError
+from mlwork_jupyter.errors import MlworkError, error_line
+from mlwork_jupyter.ml.multiworker.shipping import ModelFiles, loads
 from mlwork_jupyter.ml.reporter import Progress
-from mlwork_jupyter.ml.shipping import ModelFiles, error_line, loads
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
 
-    from mlwork_jupyter.ml.cluster import ClusterSpec
+    from mlwork_jupyter.ml.multiworker.cluster import ClusterSpec
     from mlwork_jupyter.ml.reporter import Reporter
 
 __all__ = ["Outcome", "WorkerError", "remote_command", "replay", "run_job", "stop"]
@@ -189,7 +189,7 @@ def _start(spec: ClusterSpec, folder: Path) -> dict[int, subprocess.Popen[bytes]
                 (folder / f"worker-{index}.log").open("wb") as log,
             ):
                 processes[index] = subprocess.Popen(
-                    [sys.executable, "-m", "mlwork_jupyter.ml.worker", str(folder)],
+                    [sys.executable, "-m", "mlwork_jupyter.ml.multiworker.worker", str(folder)],
                     env=_worker_env(spec, index),
                     stdin=subprocess.DEVNULL,
                     stdout=out,
@@ -205,7 +205,7 @@ def _start(spec: ClusterSpec, folder: Path) -> dict[int, subprocess.Popen[bytes]
 def remote_command(spec: ClusterSpec, index: int, folder: Path) -> str:
     """Return the shell command that starts worker `index` on its own machine."""
     env = f"TF_CONFIG={shlex.quote(spec.tf_config(index))} {COMMUNICATION_ENV}={spec.communication}"
-    return f"{env} python -m mlwork_jupyter.ml.worker {shlex.quote(str(folder))}"
+    return f"{env} python -m mlwork_jupyter.ml.multiworker.worker {shlex.quote(str(folder))}"
 
 
 def _error_of(folder: Path, index: int, code: int | None, workers: int) -> WorkerError:

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mlwork_jupyter.errors import MlworkError
-from mlwork_jupyter.sharing.source_params import (
+from mlwork_jupyter.provenance.source import (
     UnknownParameterError,
     apply_overrides,
     find_assignments,

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlwork_jupyter.errors import MlworkError
+from mlwork_jupyter.errors import MlworkError, error_line
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -29,7 +29,6 @@ __all__ = [
     "ModelFiles",
     "ShippingError",
     "dumps",
-    "error_line",
     "loads",
     "pack_job",
 ]
@@ -106,12 +105,6 @@ def loads(data: bytes, files: ModelFiles) -> Any:
             return files.load(name)
 
     return _Unpickler(io.BytesIO(data)).load()
-
-
-def error_line(exc: BaseException) -> str:
-    """Return ``Type: first line of the message``, as records and warnings show errors."""
-    lines = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
 
 
 @dataclass(slots=True)

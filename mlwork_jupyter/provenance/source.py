@@ -1,4 +1,8 @@
-"""Parameter overrides in notebook source: a `parameters` cell, or `# @param` literals."""
+"""Cell source as Python: assignments with their value spans (`# @param`), and overrides.
+
+Used by the forms (`display`), the stages (declared params) and `mlwork rerun` (`sharing`),
+so it lives below all three; it needs neither IPython nor the store.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from mlwork_jupyter.errors import MlworkError
-from mlwork_jupyter.sharing.source import cell_source
+from mlwork_jupyter.provenance.notebook import cell_source
 
 __all__ = [
     "Assignment",
