@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
     from mlwork_jupyter.api import (
         current_run,
+        evaluate,
         log_artifact,
         log_metric,
         log_metrics,
@@ -29,6 +30,7 @@ __all__ = [
     "NoActiveRunError",
     "__version__",
     "current_run",
+    "evaluate",
     "load_ipython_extension",
     "log_artifact",
     "log_metric",
@@ -41,7 +43,15 @@ __all__ = [
 # The API is imported on first use, so that importing one layer (`mlwork_jupyter.provenance`,
 # the forms, a multi-worker worker) does not load the stages and the store with it.
 _API = frozenset(
-    {"current_run", "log_artifact", "log_metric", "log_metrics", "log_param", "log_params"}
+    {
+        "current_run",
+        "evaluate",
+        "log_artifact",
+        "log_metric",
+        "log_metrics",
+        "log_param",
+        "log_params",
+    }
 )
 _magics: Any = None
 

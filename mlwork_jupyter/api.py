@@ -7,10 +7,19 @@ from typing import TYPE_CHECKING, Any
 from mlwork_jupyter.stages.run import require_run
 
 if TYPE_CHECKING:
+    from mlwork_jupyter.ml.evaluation import Evaluation
     from mlwork_jupyter.provenance.record import Artifact
     from mlwork_jupyter.stages.run import ActiveRun
 
-__all__ = ["current_run", "log_artifact", "log_metric", "log_metrics", "log_param", "log_params"]
+__all__ = [
+    "current_run",
+    "evaluate",
+    "log_artifact",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+]
 
 
 def log_param(key: str, value: Any) -> None:
@@ -48,3 +57,67 @@ def log_artifact(obj: Any, name: str | None = None) -> Artifact:
 def current_run() -> ActiveRun:
     """Return the run of the `%%mlwork` cell executing now."""
     return require_run("current_run")
+
+
+def evaluate(
+    y_true: Any,
+    y_pred: Any = None,
+    *,
+    proba: Any = None,
+    labels: Any = None,
+    task: str = "auto",
+    X: Any = None,  # noqa: N803 - scikit-learn's name for the features
+    sample_weight: Any = None,
+    slices: Any = None,
+) -> Evaluation:
+    """Score predictions, log the metrics to the current run and show the evaluation panel.
+
+    Parameters
+    ----------
+    y_true
+        True labels or values (for clustering: reference labels, or None).
+    y_pred
+        Predicted labels or values (for clustering: the cluster assignments). With `proba`
+        and no `y_pred`, the most probable class.
+    proba
+        Class probabilities, ``(n, k)`` in the order of `labels`, or ``(n,)`` for the
+        positive class of a binary task.
+    labels
+        The classes, in order.
+    task
+        ``"classification"``, ``"regression"``, ``"clustering"`` or ``"auto"`` (from
+        dtypes and cardinality; the choice is recorded as the param ``evaluate.task``).
+    X
+        The evaluated features: for the leakage check, slices by column, clustering scores.
+    sample_weight
+        Row weights.
+    slices
+        A column name of `X`, or an array of group keys: metrics per slice value.
+
+    Returns
+    -------
+    Evaluation
+        ``.task .metrics .per_class .confusion .confusion_normalized .slices .delta .best
+        .leakage`` (see docs/evaluate.md).
+
+    Examples
+    --------
+    >>> ev = mlwork.evaluate(y_test, model.predict(X_test), X=X_test)  # doctest: +SKIP
+    >>> ev.metrics["accuracy"], ev.delta  # doctest: +SKIP
+    """
+    run = require_run("evaluate")
+    from mlwork_jupyter.stages.evaluation import evaluate_in_run, show_evaluation
+
+    ev = evaluate_in_run(
+        run,
+        y_true,
+        y_pred,
+        proba=proba,
+        labels=labels,
+        task=task,
+        X=X,
+        sample_weight=sample_weight,
+        slices=slices,
+    )
+    show_evaluation(ev, run.record.name)
+    return ev

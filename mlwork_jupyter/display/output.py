@@ -10,7 +10,7 @@ from mlwork_jupyter.display.record_view import record_bundle
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["Output"]
+__all__ = ["Output", "show"]
 
 
 class Output:
@@ -64,3 +64,10 @@ class Output:
     def warning(self, line: str) -> None:
         """Show one warning line before the cell's own output."""
         print(f"mlwork: {line}", file=sys.stderr)  # noqa: T201 - stderr is the warning channel
+
+
+def show(bundle: dict[str, Any]) -> None:
+    """Display a MIME bundle in the running cell's output (text/plain in a terminal)."""
+    from IPython.display import display
+
+    display(bundle, raw=True)  # type: ignore[no-untyped-call]

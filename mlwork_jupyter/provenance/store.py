@@ -96,6 +96,15 @@ _MIGRATIONS: tuple[str, ...] = (
         path TEXT NOT NULL
     );
     """,
+    # 2: row hashes (xxh3-64 per row, little-endian uint64s) of the tables a train run read.
+    """
+    CREATE TABLE row_hashes (
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        hashes BLOB NOT NULL,
+        PRIMARY KEY (run_id, name)
+    );
+    """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -492,6 +501,16 @@ class Store:
         ):
             out.setdefault(key, []).append((step, value))
         return out
+
+    def put_row_hashes(self, run_id: str, name: str, hashes: bytes) -> None:
+        """Keep the row hashes of a table a run read (little-endian uint64s, no values)."""
+        with self._write() as db:
+            db.execute("INSERT OR REPLACE INTO row_hashes VALUES (?, ?, ?)", (run_id, name, hashes))
+
+    def row_hashes(self, run_id: str) -> dict[str, bytes]:
+        """Return `{table name: row hashes}` kept for a run."""
+        rows = self._read("SELECT name, hashes FROM row_hashes WHERE run_id = ?", (run_id,))
+        return {str(name): bytes(blob) for name, blob in rows}
 
     def count(self) -> int:
         """Return the number of runs in the store."""

@@ -24,6 +24,7 @@ from mlwork_jupyter.provenance.store import Store
 from mlwork_jupyter.stages.lineage import Lineage
 from mlwork_jupyter.stages.namespace import NamespaceSnapshot, cell_names
 from mlwork_jupyter.stages.run import ActiveRun
+from mlwork_jupyter.stages.training_data import TrainingData, TrainingRows, is_model, is_table
 
 if TYPE_CHECKING:
     import argparse
@@ -90,6 +91,9 @@ class Stage:
         del request
         exec(code, namespace)  # noqa: S102 - running the user's cell is the point
         return None if last_expr is None else eval(last_expr, namespace)  # noqa: S307
+
+
+_TRAINING_STAGES = frozenset({"train", "tune"})
 
 
 def _default_name(request: CellRequest) -> str:
@@ -183,6 +187,7 @@ class Workbench:
         self.output = output
         self.sample_rows = sample_rows
         self.lineage = Lineage()
+        self.training = TrainingData()
         self._store: Store | None = None
         self._store_error: str | None = None
         self._full_env_sent: str | None = None
@@ -314,6 +319,8 @@ class Workbench:
         state.before = NamespaceSnapshot(namespace)
         cell = OpenCell(run, stage, names.stores, state)
         stage.namespace = namespace
+        run.reads = {name: namespace[name] for name in names.loads if name in namespace}
+        run.training = self.training
         try:
             state.files = cell.stack.enter_context(
                 audit.watching(exclude=[str(self.store_dir.resolve())])
@@ -431,5 +438,33 @@ class Workbench:
             {name: fp.digest for name, fp in state.reads.items()},
             {name: fp.digest for name, fp in written.items()},
         )
+        if record.status == "ok" and record.stage in _TRAINING_STAGES:
+            self._note_training(run, namespace, state)
+        run.reads = {}
         run.finish()
         self.output.update_card(state.card, record.compact(state.env_summary))
+
+    def _note_training(self, run: ActiveRun, namespace: dict[str, Any], state: _CellState) -> None:
+        """Keep the row hashes of the tables a train run read, for the leakage check."""
+        # The models it bound, and the ones it read (a model built earlier and fit here).
+        candidates = [namespace[n] for n in state.before.rebound(namespace)]
+        models = [v for v in [*candidates, *run.reads.values()] if is_model(v)]
+        tables = {n: v for n, v in state.read_values.items() if is_table(v)}
+        if not models or not tables:
+            return
+        from mlwork_jupyter.ml.evaluation import row_hashes
+
+        rows = TrainingRows(run.record.id, run.record.name)
+        for name, value in tables.items():
+            try:
+                hashes = row_hashes(value)
+            except Exception as exc:  # an exotic table type: no leakage check against it
+                run.warn(f"rows of {name!r} not hashed ({error_line(exc)})")
+                continue
+            rows.hashes[name] = hashes
+            if run.store is not None:
+                try:
+                    run.store.put_row_hashes(run.record.id, name, hashes.astype("<u8").tobytes())
+                except Exception as exc:
+                    run.warn(f"row hashes of {name!r} not stored ({error_line(exc)})")
+        self.training.note(rows, models)

@@ -16,6 +16,7 @@ from mlwork_jupyter.provenance.record import Artifact, RunRecord, json_safe
 
 if TYPE_CHECKING:
     from mlwork_jupyter.provenance.store import Store
+    from mlwork_jupyter.stages.training_data import TrainingData
 
 __all__ = ["ActiveRun", "current_run", "require_run"]
 
@@ -63,6 +64,10 @@ class ActiveRun:
         # Params the cell declares with `# @param`: what the source said wins over what a
         # capture adapter reports by the same name (an explicit log_param still overwrites).
         self.declared: frozenset[str] = frozenset()
+        # What the cell loaded from the namespace (while it runs), and this kernel's trained
+        # models with their training rows: the evaluation's leakage check reads both.
+        self.reads: dict[str, object] = {}
+        self.training: TrainingData | None = None
         self._pending: list[tuple[str, int, float, float]] = []
         self._last_flush = time.monotonic()
         self._lock = threading.Lock()

@@ -1,6 +1,9 @@
 """A `%%mlwork` cell runs as the same cell without the magic: IPython runs its body."""
 
 import ast
+import json
+import subprocess
+import sys
 
 from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
@@ -46,13 +49,36 @@ def test_registered_ast_transformers_apply(ip):
     assert ip.user_ns["value"] == 42
 
 
-def test_top_level_await_works(ip):
-    res = ip.run_cell(
-        "%%mlwork data\nimport asyncio\nawait asyncio.sleep(0)\nawaited = 'yes'",
-        store_history=True,
+_AWAIT = """
+import json, sys
+from IPython.testing.globalipapp import start_ipython
+ip = start_ipython()
+ip.run_line_magic("load_ext", "mlwork_jupyter")
+ip.run_line_magic("config", f"MlworkMagics.store_dir = {sys.argv[1]!r}")
+res = ip.run_cell(
+    "%%mlwork data --name wait\\nimport asyncio\\nawait asyncio.sleep(0)\\nawaited = 'yes'",
+    store_history=True,
+)
+from mlwork_jupyter.provenance.store import Store
+with Store(sys.argv[1]) as store:
+    runs = [(r.name, r.status) for r in store.runs()]
+print(json.dumps({"ok": res.success, "awaited": ip.user_ns.get("awaited"), "runs": runs}))
+"""
+
+
+def test_top_level_await_works(tmp_path):
+    # A shell of its own: a test session's browser tests keep an event loop running on this
+    # thread (Playwright's sync API), and IPython cannot run a loop inside a running one.
+    out = subprocess.run(
+        [sys.executable, "-c", _AWAIT, str(tmp_path / ".mlwork")],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+        timeout=120,
     )
-    assert res.success, res.error_in_exec or res.error_before_exec
-    assert ip.user_ns["awaited"] == "yes"
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result == {"ok": True, "awaited": "yes", "runs": [["wait", "ok"]]}
 
 
 def test_out_underscore_and_semicolon_as_in_a_plain_cell(ip):
