@@ -18,6 +18,7 @@ if TYPE_CHECKING:
         log_metrics,
         log_param,
         log_params,
+        monitor,
     )
 
 try:
@@ -37,6 +38,7 @@ __all__ = [
     "log_metrics",
     "log_param",
     "log_params",
+    "monitor",
     "unload_ipython_extension",
 ]
 
@@ -51,6 +53,7 @@ _API = frozenset(
         "log_metrics",
         "log_param",
         "log_params",
+        "monitor",
     }
 )
 _magics: Any = None

@@ -8,6 +8,7 @@ from mlwork_jupyter.stages.run import require_run
 
 if TYPE_CHECKING:
     from mlwork_jupyter.ml.evaluation import Evaluation
+    from mlwork_jupyter.ml.monitoring import DriftReport
     from mlwork_jupyter.provenance.record import Artifact
     from mlwork_jupyter.stages.run import ActiveRun
 
@@ -19,6 +20,7 @@ __all__ = [
     "log_metrics",
     "log_param",
     "log_params",
+    "monitor",
 ]
 
 
@@ -121,3 +123,64 @@ def evaluate(
     )
     show_evaluation(ev, run.record.name)
     return ev
+
+
+def monitor(
+    current: Any = None,
+    *,
+    reference: Any = None,
+    deployment: Any = None,
+    predictions: Any = None,
+    reference_predictions: Any = None,
+    thresholds: Any = None,
+    watch: bool = False,
+    every: float = 5.0,
+) -> DriftReport:
+    """Compare live inputs (and predictions) with the training data; log and show the report.
+
+    Parameters
+    ----------
+    current
+        The live inputs: a DataFrame or an array.
+    reference
+        The baseline: the training data, or a `reference_profile` of it.
+    deployment
+        A deployed model's name: its server's request log (arrives with the serving stage).
+    predictions, reference_predictions
+        Predictions on `current` and on the reference: their drift is reported too.
+    thresholds
+        Methods and thresholds, global or per feature (see docs/monitor.md).
+    watch, every
+        Refresh from a server's request log every `every` seconds (needs `deployment`).
+
+    Returns
+    -------
+    DriftReport
+        ``.features .drift_share .dataset_drift .prediction_drift .quality .latency
+        .error_rate .requests .alerts .as_frame() .to_json()``.
+
+    Examples
+    --------
+    >>> rep = mlwork.monitor(live_frame, reference=X_train)  # doctest: +SKIP
+    >>> rep.drift_share, rep.alerts  # doctest: +SKIP
+    """
+    run = require_run("monitor")
+    from mlwork_jupyter.ml.monitoring import MonitorInputError
+    from mlwork_jupyter.stages.monitoring import monitor_in_run, show_report
+
+    if deployment is not None or watch:
+        raise MonitorInputError(
+            "mlwork.monitor(deployment=..., watch=...) needs the serving stage's request log, "
+            "which this version does not have yet; pass current= and reference="
+        )
+    del every
+    report = monitor_in_run(
+        run,
+        current,
+        reference=reference,
+        predictions=predictions,
+        reference_predictions=reference_predictions,
+        thresholds=thresholds,
+    )
+    show_report(report, run.record.name)
+    return report

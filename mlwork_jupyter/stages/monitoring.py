@@ -1,0 +1,64 @@
+"""`mlwork.monitor` inside a run: drift and quality against a reference, logged and shown."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from mlwork_jupyter.ml.monitoring import DriftReport, MonitorInputError, compute_drift
+
+if TYPE_CHECKING:
+    from mlwork_jupyter.stages.run import ActiveRun
+
+__all__ = ["monitor_in_run", "show_report"]
+
+
+def monitor_in_run(
+    run: ActiveRun,
+    current: Any = None,
+    *,
+    reference: Any = None,
+    predictions: Any = None,
+    reference_predictions: Any = None,
+    thresholds: Any = None,
+) -> DriftReport:
+    """Compare `current` with `reference` for the active run; log the figures and alerts.
+
+    Every argument is checked before anything is logged (`MonitorInputError`, one line).
+    The summary figures become the run's metrics, the per-feature table the artifact
+    ``drift.json``, and each alert a warning of the record.
+    """
+    if current is None:
+        raise MonitorInputError(
+            "mlwork.monitor needs current= (the live inputs: a DataFrame or an array), "
+            "or deployment=NAME to read a server's request log"
+        )
+    if reference is None:
+        raise MonitorInputError(
+            "mlwork.monitor needs reference= (the training data, or a reference_profile of it) "
+            "when no deployment is named"
+        )
+    report = compute_drift(
+        current,
+        reference,
+        predictions=predictions,
+        reference_predictions=reference_predictions,
+        thresholds=thresholds,
+    )
+    record(run, report)
+    return report
+
+
+def record(run: ActiveRun, report: DriftReport) -> None:
+    """Log a report's figures, its table (``drift.json``) and its alerts to the run."""
+    run.log_metrics(report.metrics())
+    run.log_artifact(report.to_json(indent=1).encode(), "drift.json")
+    for alert in report.alerts:
+        run.warn(f"monitor: {alert}")
+
+
+def show_report(report: DriftReport, title: str) -> None:
+    """Display the monitoring panel (interactive in JupyterLab, static HTML elsewhere)."""
+    from mlwork_jupyter.display.monitor_panel import monitor_bundle
+    from mlwork_jupyter.display.output import show
+
+    show(monitor_bundle(report, title))
