@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
     from mlwork_jupyter.api import (
         current_run,
+        deploy,
         evaluate,
         log_artifact,
         log_metric,
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
         log_param,
         log_params,
         monitor,
+        serve,
     )
 
 try:
@@ -31,6 +33,7 @@ __all__ = [
     "NoActiveRunError",
     "__version__",
     "current_run",
+    "deploy",
     "evaluate",
     "load_ipython_extension",
     "log_artifact",
@@ -39,6 +42,7 @@ __all__ = [
     "log_param",
     "log_params",
     "monitor",
+    "serve",
     "unload_ipython_extension",
 ]
 
@@ -47,6 +51,7 @@ __all__ = [
 _API = frozenset(
     {
         "current_run",
+        "deploy",
         "evaluate",
         "log_artifact",
         "log_metric",
@@ -54,6 +59,7 @@ _API = frozenset(
         "log_param",
         "log_params",
         "monitor",
+        "serve",
     }
 )
 _magics: Any = None

@@ -9,11 +9,14 @@ from mlwork_jupyter.stages.run import require_run
 if TYPE_CHECKING:
     from mlwork_jupyter.ml.evaluation import Evaluation
     from mlwork_jupyter.ml.monitoring import DriftReport
+    from mlwork_jupyter.ml.serving.deployment import Deployment
+    from mlwork_jupyter.ml.serving.server import Server
     from mlwork_jupyter.provenance.record import Artifact
     from mlwork_jupyter.stages.run import ActiveRun
 
 __all__ = [
     "current_run",
+    "deploy",
     "evaluate",
     "log_artifact",
     "log_metric",
@@ -21,6 +24,7 @@ __all__ = [
     "log_param",
     "log_params",
     "monitor",
+    "serve",
 ]
 
 
@@ -184,3 +188,76 @@ def monitor(
     )
     show_report(report, run.record.name)
     return report
+
+
+def deploy(
+    model: Any,
+    name: str,
+    *,
+    version: int | None = None,
+    example: Any = None,
+    quantize: Any = None,
+    serve: bool = False,
+    port: int = 0,
+    host: str = "127.0.0.1",
+) -> Deployment:
+    """Export a model as a new version of `name`, with its input schema and model card.
+
+    Parameters
+    ----------
+    model
+        A Keras model (``model.keras`` and a SavedModel) or a scikit-learn estimator or
+        pipeline (a skops file).
+    name
+        The deployment's name: exports go to ``.mlwork/models/NAME/VERSION/``.
+    version
+        The version number (default: the next one); an existing version is never replaced.
+    example
+        A few input rows: the input schema, and calibration rows for ``int8``.
+    quantize
+        ``"dynamic"``, ``"float16"``, ``"int8"`` or a list of them: TFLite variants, each
+        compared with the float model (Keras only).
+    serve, port, host
+        Start a local server (its own process) speaking TensorFlow Serving's REST API and
+        MLflow's scoring protocol; binds 127.0.0.1 unless `host` says otherwise.
+
+    Returns
+    -------
+    Deployment
+        ``.name .version .path .schema .card .variants .url .stop()``.
+
+    Examples
+    --------
+    >>> dep = mlwork.deploy(model, "digits", example=x_test[:8], serve=True)  # doctest: +SKIP
+    >>> dep.url  # doctest: +SKIP
+    """
+    run = require_run("deploy")
+    from mlwork_jupyter.stages.deployment import deploy_in_run
+
+    return deploy_in_run(
+        run,
+        model,
+        name,
+        version=version,
+        example=example,
+        quantize=quantize,
+        serve=serve,
+        port=port,
+        host=host,
+    )
+
+
+def serve(
+    name: str, *, version: int | None = None, port: int = 0, host: str = "127.0.0.1"
+) -> Server:
+    """Serve an exported version (default: the latest) of `name` in a process of its own.
+
+    Examples
+    --------
+    >>> srv = mlwork.serve("digits", version=2)  # doctest: +SKIP
+    >>> srv.url, srv.stop()  # doctest: +SKIP
+    """
+    run = require_run("serve")
+    from mlwork_jupyter.stages.deployment import serve_in_run
+
+    return serve_in_run(run, name, version=version, port=port, host=host)

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mlwork_jupyter import serving_cli
 from mlwork_jupyter.errors import MlworkError
 from mlwork_jupyter.sharing.commands import record_command
 from mlwork_jupyter.sharing.records import RecordSource
@@ -193,6 +194,7 @@ def _add_sharing_commands(sub: Any) -> None:
     export.add_argument("--experiment", metavar="NAME", help="default: the notebook's name")
     export.add_argument("--store", **store)
     export.add_argument("--json", **as_json)
+    serving_cli.add_parsers(sub)
 
 
 def _print_json(payload: Any) -> None:
@@ -270,6 +272,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command in {"verify", "rerun", "lock", "export"}:
             return _sharing_command(args)
+        if args.command in serving_cli.COMMANDS:
+            return serving_cli.run(args)
         with RecordSource(args.path or ".", args.store, use_store=not args.embedded) as source:
             report, payload = record_command(source, args)
         _emit(report, payload, as_json=args.json)

@@ -450,7 +450,7 @@ class Workbench:
         candidates = [namespace[n] for n in state.before.rebound(namespace)]
         models = [v for v in [*candidates, *run.reads.values()] if is_model(v)]
         tables = {n: v for n, v in state.read_values.items() if is_table(v)}
-        if not models or not tables:
+        if not models:
             return
         from mlwork_jupyter.ml.evaluation import row_hashes
 

@@ -71,6 +71,8 @@ def _history(
 
 def _leakage(run: ActiveRun, features: Any) -> Leakage:
     training = None if run.training is None else run.training.for_values(run.reads.values())
+    if training is not None and run.record.id not in training.evaluations:
+        training.evaluations.append(run.record.id)
     if training is None or not training.hashes:
         return Leakage(
             status="unavailable",

@@ -68,6 +68,8 @@ class ActiveRun:
         # models with their training rows: the evaluation's leakage check reads both.
         self.reads: dict[str, object] = {}
         self.training: TrainingData | None = None
+        # What `mlwork.deploy` exported in this cell (`%%mlwork deploy --serve` serves them).
+        self.deployments: list[Any] = []
         self._pending: list[tuple[str, int, float, float]] = []
         self._last_flush = time.monotonic()
         self._lock = threading.Lock()

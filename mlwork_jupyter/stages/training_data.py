@@ -43,6 +43,8 @@ class TrainingRows:
     run_id: str
     run_name: str
     hashes: dict[str, NDArray[np.uint64]] = field(default_factory=dict)
+    # Evaluate runs that scored a model trained here, oldest first (for the model card).
+    evaluations: list[str] = field(default_factory=list)
 
 
 class TrainingData:
