@@ -149,7 +149,8 @@ def monitor(
     reference
         The baseline: the training data, or a `reference_profile` of it.
     deployment
-        A deployed model's name: its server's request log (arrives with the serving stage).
+        A deployed model's name (or what `deploy` returned): `current` and `predictions`
+        come from its server's request log; `current` may then be a time window ("15min").
     predictions, reference_predictions
         Predictions on `current` and on the reference: their drift is reported too.
     thresholds
@@ -172,16 +173,17 @@ def monitor(
     from mlwork_jupyter.ml.monitoring import MonitorInputError
     from mlwork_jupyter.stages.monitoring import monitor_in_run, show_report
 
-    if deployment is not None or watch:
+    if watch:
         raise MonitorInputError(
-            "mlwork.monitor(deployment=..., watch=...) needs the serving stage's request log, "
-            "which this version does not have yet; pass current= and reference="
+            "mlwork.monitor(watch=True) is not in this version; call mlwork.monitor again "
+            "(with deployment=) to refresh the report"
         )
     del every
     report = monitor_in_run(
         run,
         current,
         reference=reference,
+        deployment=deployment,
         predictions=predictions,
         reference_predictions=reference_predictions,
         thresholds=thresholds,

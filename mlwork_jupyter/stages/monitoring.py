@@ -17,16 +17,34 @@ def monitor_in_run(
     current: Any = None,
     *,
     reference: Any = None,
+    deployment: Any = None,
     predictions: Any = None,
     reference_predictions: Any = None,
     thresholds: Any = None,
 ) -> DriftReport:
     """Compare `current` with `reference` for the active run; log the figures and alerts.
 
-    Every argument is checked before anything is logged (`MonitorInputError`, one line).
-    The summary figures become the run's metrics, the per-feature table the artifact
-    ``drift.json``, and each alert a warning of the record.
+    With `deployment`, `current` (and `predictions`) come from its server's request log
+    (`current` may then be a time window such as ``"15min"``), and the report carries the
+    latency, error rate and request count. Every argument is checked before anything is
+    logged (`MonitorInputError`, one line). The summary figures become the run's metrics,
+    the per-feature table the artifact ``drift.json``, and each alert a warning of the record.
     """
+    traffic = None
+    if deployment is not None:
+        from mlwork_jupyter.stages.deployment import models_dir
+        from mlwork_jupyter.stages.request_traffic import read_traffic
+
+        window = current if isinstance(current, str) else None
+        if current is not None and window is None:
+            raise MonitorInputError(
+                "with deployment=, current= is a time window ('15min') or left out; "
+                "pass a DataFrame without deployment= instead"
+            )
+        traffic = read_traffic(models_dir(run), deployment, window)
+        current = traffic.inputs
+        if predictions is None and reference_predictions is not None:
+            predictions = traffic.predictions
     if current is None:
         raise MonitorInputError(
             "mlwork.monitor needs current= (the live inputs: a DataFrame or an array), "
@@ -44,6 +62,11 @@ def monitor_in_run(
         reference_predictions=reference_predictions,
         thresholds=thresholds,
     )
+    if traffic is not None:
+        report.set_serving(
+            latency=traffic.latency, error_rate=traffic.error_rate, requests=traffic.requests
+        )
+        report.notes.extend(traffic.notes)
     record(run, report)
     return report
 
@@ -51,6 +74,10 @@ def monitor_in_run(
 def record(run: ActiveRun, report: DriftReport) -> None:
     """Log a report's figures, its table (``drift.json``) and its alerts to the run."""
     run.log_metrics(report.metrics())
+    if report.latency is not None:
+        run.log_metrics({f"latency_{k}_ms": v for k, v in report.latency.items()})
+    if report.error_rate is not None:
+        run.log_metrics({"error_rate": report.error_rate, "requests": float(report.requests or 0)})
     run.log_artifact(report.to_json(indent=1).encode(), "drift.json")
     for alert in report.alerts:
         run.warn(f"monitor: {alert}")

@@ -1,6 +1,7 @@
 """`mlwork.deploy` and `mlwork.serve` in a real shell: versions, cards from lineage, a server."""
 
 import json
+import urllib.error
 import urllib.request
 
 import pytest
@@ -101,3 +102,44 @@ def test_deploy_manifests_command_writes_validated_manifests(trained, tmp_path):
         for doc in yaml.safe_load_all(path.read_text()):
             if doc:
                 validate.validate(doc, "1.37", strict=True)
+
+
+def _post(url, body):
+    request = urllib.request.Request(url, body.encode(), {"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as err:
+        return err.code
+
+
+def test_monitor_reads_the_servers_request_log(trained, store):
+    res = trained.run_cell(
+        "%%mlwork deploy\ndep = mlwork.deploy(model, 'iris', example=X_test.head(3), serve=True)"
+    )
+    assert res.success, res.error_in_exec
+    dep = trained.user_ns["dep"]
+    try:
+        shifted = trained.user_ns["X_test"] + 3.0
+        for start in range(0, len(shifted), 9):
+            part = shifted.iloc[start : start + 9].to_dict(orient="split")
+            body = json.dumps(
+                {"dataframe_split": {"columns": part["columns"], "data": part["data"]}}
+            )
+            assert _post(f"{dep.url}/invocations", body) == 200
+        assert _post(f"{dep.url}/invocations", '{"dataframe_split": {"columns": ["x"]}}') == 400
+        res = trained.run_cell(
+            "%%mlwork monitor --name traffic\n"
+            "rep = mlwork.monitor(deployment='iris', reference=X_train)"
+        )
+        assert res.success, res.error_in_exec
+    finally:
+        dep.stop()
+    rep = trained.user_ns["rep"]
+    assert rep.requests == 6
+    assert rep.error_rate == pytest.approx(1 / 6)
+    assert rep.latency["p50"] > 0
+    assert rep.dataset_drift
+    run = next(r for r in store().runs() if r.name == "traffic")
+    assert run.metrics["requests"] == 6
+    assert "latency_p99_ms" in run.metrics
