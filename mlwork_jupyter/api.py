@@ -125,7 +125,8 @@ def evaluate(
         sample_weight=sample_weight,
         slices=slices,
     )
-    show_evaluation(ev, run.record.name)
+    show_evaluation(ev, run.record.name, run.evaluation_display)
+    run.evaluation_display = None
     return ev
 
 

@@ -5,17 +5,25 @@ from __future__ import annotations
 import contextlib
 import functools
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Iterator
 
-__all__ = ["capture_keras_evaluate", "capture_keras_predict"]
+__all__ = ["BatchProgress", "capture_keras_evaluate", "capture_keras_predict"]
+
+# Called with (what, batches done, batches in all or None, finished): "predict" or "evaluate".
+BatchProgress = Callable[[str, int, int | None, bool], None]
 
 
 @contextlib.contextmanager
-def capture_keras_evaluate(report: Callable[[dict[str, float]], None]) -> Iterator[None]:
+def capture_keras_evaluate(  # noqa: C901 - its callback's hooks
+    report: Callable[[dict[str, float]], None], progress: BatchProgress | None = None
+) -> Iterator[None]:
     """Report the final logs of every `keras.Model.evaluate` called inside the block.
+
+    With `progress`, batches done are reported as they end (``"evaluate"``).
 
     The first evaluation reports bare names (``loss``, ``accuracy``); evaluation k >= 2
     prefixes them with ``evaluatek/``. Evaluations `fit` makes for its validation data are not
@@ -33,12 +41,20 @@ def capture_keras_evaluate(report: Callable[[dict[str, float]], None]) -> Iterat
             super().__init__()
             self.prefix = prefix
 
+        def on_test_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+            del logs
+            if progress is not None:
+                progress("evaluate", batch + 1, (self.params or {}).get("steps"), False)  # noqa: FBT003
+
         def on_test_end(self, logs: dict[str, Any] | None = None) -> None:
             scores: dict[str, float] = {}
             for key, value in (logs or {}).items():
                 with contextlib.suppress(TypeError, ValueError):
                     scores[self.prefix + key] = float(value)
             report(scores)
+            if progress is not None:
+                steps = (self.params or {}).get("steps")
+                progress("evaluate", steps or 0, steps, True)  # noqa: FBT003
 
     @functools.wraps(original)
     def evaluate(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -78,8 +94,12 @@ def _rows(result: Any) -> int | None:
 
 
 @contextlib.contextmanager
-def capture_keras_predict(report: Callable[[dict[str, float]], None]) -> Iterator[None]:
+def capture_keras_predict(
+    report: Callable[[dict[str, float]], None], progress: BatchProgress | None = None
+) -> Iterator[None]:
     """Report rows and seconds of every `keras.Model.predict` called inside the block.
+
+    With `progress`, batches done are reported as they end (``"predict"``).
 
     The first call reports ``predict/rows`` and ``predict/seconds``; call k >= 2 reports
     ``predictk/...``. `predict` is restored on every exit path. Imports Keras.
@@ -91,9 +111,26 @@ def capture_keras_predict(report: Callable[[dict[str, float]], None]) -> Iterato
     original = model_class.predict
     count = 0
 
+    class _Batches(keras.callbacks.Callback):  # type: ignore[misc]
+        def on_predict_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+            del logs
+            if progress is not None:
+                progress("predict", batch + 1, (self.params or {}).get("steps"), False)  # noqa: FBT003
+
+        def on_predict_end(self, logs: dict[str, Any] | None = None) -> None:
+            del logs
+            if progress is not None:
+                steps = (self.params or {}).get("steps")
+                progress("predict", steps or 0, steps, True)  # noqa: FBT003
+
     @functools.wraps(original)
     def predict(self: Any, *args: Any, **kwargs: Any) -> Any:
         nonlocal count
+        callbacks = kwargs.get("callbacks")
+        if progress is not None and callbacks is None:
+            kwargs["callbacks"] = [_Batches()]
+        elif progress is not None and isinstance(callbacks, list | tuple):
+            kwargs["callbacks"] = [*callbacks, _Batches()]
         start = time.perf_counter()
         result = original(self, *args, **kwargs)
         took = time.perf_counter() - start

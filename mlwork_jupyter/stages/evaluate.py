@@ -15,6 +15,7 @@ from mlwork_jupyter.stages.train import uses_tensorflow
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from mlwork_jupyter.ml.keras_evaluate import BatchProgress
     from mlwork_jupyter.stages.run import ActiveRun
 
 __all__ = ["EvaluateStage"]
@@ -62,5 +63,40 @@ class EvaluateStage(Stage):
             import keras  # noqa: F401 - loaded here so its start-up lines are kept, not shown
         if startup.text:
             run.record.device = {**(run.record.device or {}), "tensorflow_messages": startup.text}
-        with capture_keras_evaluate(run.log_metrics), capture_keras_predict(run.log_metrics):
+        progress = self._progress(run)
+        with (
+            capture_keras_evaluate(run.log_metrics, progress),
+            capture_keras_predict(run.log_metrics, progress),
+        ):
             yield
+
+    def _progress(self, run: ActiveRun) -> BatchProgress | None:
+        """Return a reporter that shows a live panel of batches done while Keras scores.
+
+        The panel appears once a `predict` or `evaluate` runs over more than one batch;
+        `mlwork.evaluate` later fills the same display with the evaluation.
+        """
+        publish = None if self.output is None else self.output.publisher()
+        if publish is None:
+            return None
+        from mlwork_jupyter.display.panel import Panel
+
+        panels: dict[str, Panel] = {}
+
+        def progress(_what: str, step: int, steps: int | None, finished: bool) -> None:  # noqa: FBT001
+            panel = panels.get("live")
+            if panel is None:
+                if finished or (steps is not None and steps <= 1):
+                    return
+                panel = panels["live"] = Panel(publish, kind="evaluate", title=run.record.name)
+                run.evaluation_display = publish
+            elapsed = panel.payload()["progress"].get("elapsed_s") or 0.0
+            eta = None
+            if steps and step:
+                eta = max(0.0, float(elapsed) * (steps - step) / step)
+            panel.progress(step=step, steps=steps, eta_s=eta)
+            if finished:
+                panel.close("ok")
+                panels.pop("live")
+
+        return progress

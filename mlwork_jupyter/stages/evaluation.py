@@ -101,9 +101,17 @@ def _leakage(run: ActiveRun, features: Any) -> Leakage:
     return Leakage(status="checked", rows=rows, examples=tuple(examples), detail=detail)
 
 
-def show_evaluation(ev: Evaluation, title: str) -> None:
-    """Display the evaluation panel (interactive in JupyterLab, static HTML elsewhere)."""
+def show_evaluation(ev: Evaluation, title: str, publish: Any = None) -> None:
+    """Display the evaluation panel (interactive in JupyterLab, static HTML elsewhere).
+
+    `publish` is the live panel's publisher when Keras scoring opened one in this cell: the
+    evaluation then replaces that panel (it "fills in") instead of adding another.
+    """
     from mlwork_jupyter.display.evaluation_panel import evaluation_bundle
     from mlwork_jupyter.display.output import show
 
-    show(evaluation_bundle(ev, title))
+    bundle = evaluation_bundle(ev, title)
+    if publish is None:
+        show(bundle)
+    else:
+        publish(bundle, True)  # noqa: FBT003 - the publisher's protocol

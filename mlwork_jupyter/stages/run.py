@@ -70,6 +70,8 @@ class ActiveRun:
         self.training: TrainingData | None = None
         # What `mlwork.deploy` exported in this cell (`%%mlwork deploy --serve` serves them).
         self.deployments: list[Any] = []
+        # The display a live evaluate panel opened: `mlwork.evaluate` fills it in.
+        self.evaluation_display: Any = None
         self._pending: list[tuple[str, int, float, float]] = []
         self._last_flush = time.monotonic()
         self._lock = threading.Lock()

@@ -80,3 +80,65 @@ def test_tensorflow_start_up_lines_go_to_the_record_not_the_cell(tmp_path):
     assert ("TensorFlow messages" in html) == bool(kept)
     # The user's own import shows its output: never hidden.
     assert not theirs.strip() or any(w in theirs for w in _STARTUP_WORDS)
+
+
+@pytest.mark.tensorflow
+def test_keras_scoring_shows_progress_then_the_evaluation_fills_it_in(tmp_path):
+    from mlwork_jupyter.display.panel import PANEL_MIME
+
+    nb = _run(
+        tmp_path,
+        [
+            "%load_ext mlwork_jupyter",
+            (
+                "import numpy as np, keras\nimport mlwork_jupyter as mlwork\n"
+                "m = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, 'softmax')])\n"
+                "x = np.random.default_rng(0).random((320, 3)).astype('float32')\n"
+                "y = (x[:, 0] > 0.5).astype(int)"
+            ),
+            (
+                "%%mlwork evaluate --name scored\n"
+                "p = m.predict(x, batch_size=16, verbose=0)\n"
+                "ev = mlwork.evaluate(y, proba=p)"
+            ),
+        ],
+    )
+    cell = nb.cells[2]
+    assert not [o for o in cell.outputs if o["output_type"] == "error"]
+    panels = [o["data"][PANEL_MIME] for o in cell.outputs if PANEL_MIME in o.get("data", {})]
+    assert len(panels) == 1  # the progress panel became the evaluation
+    assert panels[0]["kind"] == "evaluate"
+    assert "accuracy" in panels[0]["final"]
+
+
+@pytest.mark.tensorflow
+def test_progress_panel_counts_batches_before_the_evaluation(kernel_factory):
+    from mlwork_jupyter.display.panel import PANEL_MIME
+
+    _km, kc = kernel_factory()
+    seen: list[tuple[str, dict]] = []
+
+    def hook(msg):
+        if msg["msg_type"] in ("display_data", "update_display_data"):
+            data = msg["content"]["data"]
+            if PANEL_MIME in data:
+                seen.append((msg["msg_type"], data[PANEL_MIME]))
+
+    setup = (
+        "import numpy as np, keras\nimport mlwork_jupyter as mlwork\n"
+        "m = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, 'softmax')])\n"
+        "x = np.random.default_rng(0).random((320, 3)).astype('float32')\n"
+        "y = (x[:, 0] > 0.5).astype(int)"
+    )
+    kc.execute_interactive(setup, timeout=120)
+    reply = kc.execute_interactive(
+        "%%mlwork evaluate --name scored\np = m.predict(x, batch_size=16, verbose=0)\n"
+        "ev = mlwork.evaluate(y, proba=p)",
+        timeout=120,
+        output_hook=hook,
+    )
+    assert reply["content"]["status"] == "ok"
+    assert seen[0][0] == "display_data"
+    assert seen[0][1]["progress"]["steps"] == 20
+    assert all(kind == "update_display_data" for kind, _ in seen[1:])
+    assert seen[-1][1]["final"]["accuracy"] >= 0
