@@ -5,10 +5,14 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 
+import { readColors } from './colors';
+import type { IColors } from './colors';
 import { PLOT_HEIGHT } from './plot';
 import type { IPlot, IPlotHooks, IPlotSettings, PlotFactory } from './plot';
 import { positiveOnly, smooth } from './series';
 import type { IChart } from './series';
+
+export { createXYPlot } from './xychart';
 
 /** Draw a chart; see `IPlot`. */
 export const createPlot: PlotFactory = (host, chart, settings, hooks) =>
@@ -23,7 +27,7 @@ class Plot implements IPlot {
   ) {
     this._host = host;
     this._hooks = hooks;
-    this._colors = Private.readColors(host);
+    this._colors = readColors(host);
     this._chart = chart;
     this._settings = settings;
     this._plot = this._create();
@@ -87,7 +91,7 @@ class Plot implements IPlot {
   }
 
   restyle(): void {
-    this._colors = Private.readColors(this._host);
+    this._colors = readColors(this._host);
     this._host.dataset.mlworkInk = this._colors.ink;
     // Axes were measured with the old font metrics too: recalculate them.
     this._plot.redraw(false, true);
@@ -118,7 +122,7 @@ class Plot implements IPlot {
   }
 
   private _create(): uPlot {
-    const colors = (): Private.IColors => this._colors;
+    const colors = (): IColors => this._colors;
     const axis = (): uPlot.Axis => ({
       stroke: () => colors().ink,
       grid: { stroke: () => colors().grid, width: 1 },
@@ -168,7 +172,7 @@ class Plot implements IPlot {
 
   private readonly _host: HTMLElement;
   private readonly _hooks: IPlotHooks;
-  private _colors: Private.IColors;
+  private _colors: IColors;
   private _chart: IChart;
   private _settings: IPlotSettings;
   private _plot: uPlot;
@@ -176,32 +180,6 @@ class Plot implements IPlot {
 }
 
 namespace Private {
-  /** Canvas colours, read from JupyterLab's theme variables (canvas cannot use CSS vars). */
-  export interface IColors {
-    ink: string;
-    grid: string;
-    font: string;
-    palette: string[];
-  }
-
-  export function readColors(node: HTMLElement): IColors {
-    const style = getComputedStyle(node);
-    const read = (name: string, fallback: string) =>
-      style.getPropertyValue(name).trim() || fallback;
-    return {
-      ink: read('--jp-ui-font-color2', '#616161'),
-      grid: read('--jp-border-color2', '#e0e0e0'),
-      font: read('--jp-ui-font-family', 'sans-serif'),
-      palette: [
-        read('--jp-brand-color1', '#1976d2'),
-        read('--jp-warn-color1', '#f57c00'),
-        read('--jp-success-color1', '#388e3c'),
-        read('--jp-error-color1', '#d32f2f'),
-        read('--jp-accent-color1', '#00897b')
-      ]
-    };
-  }
-
   /** Training lines take the brand colour, their validation lines the warning colour. */
   export function lineColor(
     colors: IColors,

@@ -1,5 +1,6 @@
 /**
- * The one way this extension makes DOM nodes: text goes in as `textContent`, never as HTML.
+ * The one way this extension makes DOM and SVG nodes: text goes in as `textContent`, never
+ * as HTML.
  */
 
 export function el<K extends keyof HTMLElementTagNameMap>(
@@ -13,6 +14,20 @@ export function el<K extends keyof HTMLElementTagNameMap>(
   }
   if (text !== undefined) {
     node.textContent = text;
+  }
+  return node;
+}
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+/** An SVG element with the given attributes (no text: add it with `textContent`). */
+export function svg<K extends keyof SVGElementTagNameMap>(
+  tag: K,
+  attributes: Record<string, string | number> = {}
+): SVGElementTagNameMap[K] {
+  const node = document.createElementNS(SVG_NS, tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    node.setAttribute(name, String(value));
   }
   return node;
 }

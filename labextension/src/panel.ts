@@ -105,13 +105,7 @@ namespace Private {
 
   /** A finite number, or `null` for a missing or non-finite one. */
   export function num(value: unknown, where: string): number | null {
-    if (value === undefined || value === null) {
-      return null;
-    }
-    if (typeof value !== 'number') {
-      throw new PanelError(`${where} is ${describe(value)}, expected a number`);
-    }
-    return Number.isFinite(value) ? value : null;
+    return Validate.expectNumber(value, where, fail);
   }
 
   export function progress(value: unknown): IProgress {
@@ -128,10 +122,7 @@ namespace Private {
   }
 
   function list(value: unknown, where: string): unknown[] {
-    if (!Array.isArray(value)) {
-      throw new PanelError(`${where} is ${describe(value)}, expected a list`);
-    }
-    return value;
+    return Validate.expectList(value, where, fail);
   }
 
   export function series(name: string, value: unknown): ISeries {

@@ -7,12 +7,16 @@ import { compareNames, splitName } from './series';
 import type { IChart } from './series';
 import { el } from './dom';
 
-/** The parts of a panel that updates change in place. */
-export interface IPanelNodes {
+/** A panel's frame and header, shared by every panel kind. */
+export interface IHeaderNodes {
   root: HTMLElement;
   kind: HTMLElement;
   title: HTMLElement;
   status: HTMLElement;
+}
+
+/** The parts of a panel that updates change in place. */
+export interface IPanelNodes extends IHeaderNodes {
   bar: HTMLElement;
   fill: HTMLElement;
   progress: HTMLElement;
@@ -37,8 +41,8 @@ export interface IChartNodes {
   values: HTMLElement[];
 }
 
-/** Build an empty panel. */
-export function panelNodes(): IPanelNodes {
+/** Build an empty frame with its header; `header` is to be put in `root` by the caller. */
+export function headerNodes(): IHeaderNodes & { header: HTMLElement } {
   const root = el('div', 'mlwork-panel');
   root.setAttribute('role', 'group');
   const header = el('div', 'mlwork-panel-header');
@@ -46,6 +50,29 @@ export function panelNodes(): IPanelNodes {
   const title = el('span', 'mlwork-panel-title');
   const status = el('span', 'mlwork-badge mlwork-status');
   header.append(kind, title, status);
+  return { root, header, kind, title, status };
+}
+
+/** Show a panel's kind, title and status; `extra` classes are kept on the frame. */
+export function fillHeader(nodes: IHeaderNodes, panel: IPanel, extra = ''): void {
+  const status = (STATUSES as readonly string[]).includes(panel.status)
+    ? panel.status
+    : 'unknown';
+  nodes.root.className = `mlwork-panel mlwork-status-${status}${extra ? ` ${extra}` : ''}`;
+  nodes.root.dataset.mlworkStatus = status;
+  nodes.root.setAttribute(
+    'aria-label',
+    `mlwork ${panel.kind} panel ${panel.title}: ${panel.status}`
+  );
+  setText(nodes.kind, panel.kind);
+  setText(nodes.title, panel.title);
+  setText(nodes.status, panel.status);
+  nodes.status.className = `mlwork-badge mlwork-status mlwork-status-${status}`;
+}
+
+/** Build an empty panel. */
+export function panelNodes(): IPanelNodes {
+  const { root, header, kind, title, status } = headerNodes();
 
   const line = el('div', 'mlwork-panel-progress');
   const bar = el('div', 'mlwork-progress');
@@ -112,19 +139,7 @@ export function panelNodes(): IPanelNodes {
 
 /** Show a panel's header, progress and tables (the charts are the widget's). */
 export function fillPanel(nodes: IPanelNodes, panel: IPanel): void {
-  const status = (STATUSES as readonly string[]).includes(panel.status)
-    ? panel.status
-    : 'unknown';
-  nodes.root.className = `mlwork-panel mlwork-status-${status}`;
-  nodes.root.dataset.mlworkStatus = status;
-  nodes.root.setAttribute(
-    'aria-label',
-    `mlwork ${panel.kind} panel ${panel.title}: ${panel.status}`
-  );
-  setText(nodes.kind, panel.kind);
-  setText(nodes.title, panel.title);
-  setText(nodes.status, panel.status);
-  nodes.status.className = `mlwork-badge mlwork-status mlwork-status-${status}`;
+  fillHeader(nodes, panel);
 
   const fraction = progressFraction(panel.progress, panel.status);
   if (fraction === null) {
@@ -275,7 +290,8 @@ function finalValues(panel: IPanel): HTMLElement | null {
   return node;
 }
 
-function table(data: ITable): HTMLTableElement {
+/** A table of JSON cells, each written as text (`–` for no value). */
+export function table(data: ITable): HTMLTableElement {
   const node = el('table', 'mlwork-table');
   const head = el('tr');
   for (const column of data.columns) {
@@ -298,7 +314,8 @@ function of(total: number | null): string {
   return total === null ? '' : `/${total}`;
 }
 
-function setText(node: HTMLElement, text: string): void {
+/** Set a node's text, leaving it alone when unchanged (no mutation for observers). */
+export function setText(node: HTMLElement, text: string): void {
   if (node.textContent !== text) {
     node.textContent = text;
   }

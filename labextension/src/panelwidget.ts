@@ -5,12 +5,15 @@
 import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { Widget } from '@lumino/widgets';
 
+import { EvaluationView } from './evalview';
+import { parseEvaluation } from './evaluation';
+import type { IEvaluation } from './evaluation';
 import { parsePanel } from './panel';
 import type { IPanel } from './panel';
 import { chartNodes, fillPanel, panelNodes, showValues } from './panelview';
 import type { IChartNodes, IPanelNodes } from './panelview';
-import { PLOT_HEIGHT } from './plot';
-import type { IPlot, IPlotSettings, PlotFactory } from './plot';
+import { PLOT_HEIGHT, loadCharts } from './plot';
+import type { IPlot, IPlotSettings } from './plot';
 import { buildCharts, countPoints, hasBatchSeries, hasEpochCurve } from './series';
 import type { IChart } from './series';
 
@@ -28,12 +31,21 @@ export class RenderedPanel extends Widget implements IRenderMime.IRenderer {
   async renderModel(model: IRenderMime.IMimeModel): Promise<void> {
     this._renders += 1;
     let panel: IPanel;
+    let evaluation: IEvaluation | null;
     try {
-      panel = parsePanel(model.data[this._mimeType]);
+      const data = model.data[this._mimeType];
+      panel = parsePanel(data);
+      evaluation = panel.kind === 'evaluate' ? parseEvaluation(data) : null;
     } catch (reason) {
       this._showProblem(reason);
       return;
     }
+    if (evaluation !== null) {
+      await this._renderEvaluation(panel, evaluation);
+      return;
+    }
+    this._evaluation?.dispose();
+    this._evaluation = null;
     try {
       this._panel = panel;
       if (this._nodes.root.parentNode !== this.node) {
@@ -51,14 +63,41 @@ export class RenderedPanel extends Widget implements IRenderMime.IRenderer {
     if (this.isDisposed) {
       return;
     }
+    this._evaluation?.dispose();
+    this._evaluation = null;
     this._resize.disconnect();
     this._theme.disconnect();
+    this._disposeViews();
+    this.node.replaceChildren();
+    super.dispose();
+  }
+
+  /** An evaluation payload has its own view (tables, heatmap, curves), no series charts. */
+  private async _renderEvaluation(
+    panel: IPanel,
+    evaluation: IEvaluation
+  ): Promise<void> {
+    try {
+      this._disposeViews();
+      this._panel = null;
+      this._evaluation ??= new EvaluationView();
+      const view = this._evaluation;
+      if (view.node.parentNode !== this.node) {
+        this.node.replaceChildren(view.node);
+      }
+      view.node.dataset.mlworkRenders = String(this._renders);
+      await view.render(panel, evaluation);
+    } catch (reason) {
+      this._showProblem(reason);
+    }
+  }
+
+  private _disposeViews(): void {
     for (const view of this._views.values()) {
       view.plot?.dispose();
     }
     this._views.clear();
-    this.node.replaceChildren();
-    super.dispose();
+    this._nodes.charts.replaceChildren();
   }
 
   /** Draw the current panel's charts, creating plots only for charts not seen before. */
@@ -106,7 +145,7 @@ export class RenderedPanel extends Widget implements IRenderMime.IRenderer {
     if (charts.length === 0) {
       return;
     }
-    const createPlot = await Private.loadPlots();
+    const { createPlot } = await loadCharts();
     const settings = this._settings();
     for (const view of this._views.values()) {
       if (view.plot === null) {
@@ -196,6 +235,7 @@ export class RenderedPanel extends Widget implements IRenderMime.IRenderer {
       for (const view of this._views.values()) {
         view.plot?.restyle();
       }
+      this._evaluation?.restyle();
     });
   }
 
@@ -215,11 +255,9 @@ export class RenderedPanel extends Widget implements IRenderMime.IRenderer {
     box.className = 'mlwork-record-problem mlwork-panel-problem';
     box.setAttribute('role', 'note');
     box.textContent = `mlwork: cannot show this panel (${detail})`;
-    for (const view of this._views.values()) {
-      view.plot?.dispose();
-    }
-    this._views.clear();
-    this._nodes.charts.replaceChildren();
+    this._disposeViews();
+    this._evaluation?.dispose();
+    this._evaluation = null;
     this.node.replaceChildren(box);
   }
 
@@ -234,6 +272,7 @@ export class RenderedPanel extends Widget implements IRenderMime.IRenderer {
     this._restyle();
   });
   private _panel: IPanel | null = null;
+  private _evaluation: EvaluationView | null = null;
   /** The user's choice of per-batch charts; `null` until they make one. */
   private _batch: boolean | null = null;
   private _renders = 0;
@@ -252,17 +291,6 @@ namespace Private {
     chart: IChart;
     nodes: IChartNodes;
     plot: IPlot | null;
-  }
-
-  let plots: Promise<PlotFactory> | null = null;
-
-  /** The chart module, fetched once as its own chunk. */
-  export function loadPlots(): Promise<PlotFactory> {
-    plots ??= import('./chart').then(module => module.createPlot);
-    plots.catch(() => {
-      plots = null; // let a later render try again
-    });
-    return plots;
   }
 
   export function sameLines(a: IChart, b: IChart): boolean {

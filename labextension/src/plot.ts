@@ -1,7 +1,9 @@
 /**
- * What the panel asks of a chart, so the chart library stays in its own lazily loaded chunk.
+ * What the panel asks of a chart, so the chart library stays in its own lazily loaded chunk,
+ * and the one loader of that chunk.
  */
 import type { IChart } from './series';
+import type { XYPlotFactory } from './xyplot';
 
 /** Height of a chart's plot area in CSS pixels: fixed, so updates never move the layout. */
 export const PLOT_HEIGHT = 170;
@@ -45,3 +47,20 @@ export type PlotFactory = (
   settings: IPlotSettings,
   hooks: IPlotHooks
 ) => IPlot;
+
+/** What the chart chunk exports. */
+export interface IChartModule {
+  createPlot: PlotFactory;
+  createXYPlot: XYPlotFactory;
+}
+
+let charts: Promise<IChartModule> | null = null;
+
+/** The chart module (uPlot and our plots), fetched once as its own chunk. */
+export function loadCharts(): Promise<IChartModule> {
+  charts ??= import('./chart');
+  charts.catch(() => {
+    charts = null; // let a later render try again
+  });
+  return charts;
+}

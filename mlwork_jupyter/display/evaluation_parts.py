@@ -78,9 +78,11 @@ def leakage_warning(ev: Evaluation) -> str | None:
     """Return the one-line training-overlap warning, or None when there is nothing to say."""
     leak = ev.leakage
     if leak.status == "unavailable":
-        return f"leakage check could not run: {leak.detail}" if leak.detail else None
+        reason = leak.detail.removeprefix("could not run:").strip()
+        return f"leakage check could not run: {reason}" if reason else None
     if leak.status != "checked" or leak.rows == 0:
         return None
     examples = ", ".join(str(i) for i in leak.examples)
-    more = f" (e.g. rows {examples})" if examples else ""
+    word = "row" if len(leak.examples) == 1 else "rows"
+    more = f" (e.g. {word} {examples})" if examples else ""
     return f"{leak.rows:,} of {ev.rows:,} evaluated rows also occur in the training data{more}"
