@@ -20,6 +20,10 @@ if TYPE_CHECKING:
 
 __all__ = ["EvaluateStage"]
 
+# Batches from which Keras scoring gets a live progress panel (a test set of a few thousand
+# rows at Keras' default batch of 32 stays below it, and quiet).
+_LIVE_BATCHES = 100
+
 
 class EvaluateStage(Stage):
     """Score a model on held-out data; what the cell computes becomes the run's metrics.
@@ -73,8 +77,9 @@ class EvaluateStage(Stage):
     def _progress(self, run: ActiveRun) -> BatchProgress | None:
         """Return a reporter that shows a live panel of batches done while Keras scores.
 
-        The panel appears once a `predict` or `evaluate` runs over more than one batch;
-        `mlwork.evaluate` later fills the same display with the evaluation.
+        The panel appears once a `predict` or `evaluate` runs over many batches (at least
+        `_LIVE_BATCHES`, or an unknown number): a quick scoring stays quiet. `mlwork.evaluate`
+        later fills the same display with the evaluation.
         """
         publish = None if self.output is None else self.output.publisher()
         if publish is None:
@@ -86,7 +91,7 @@ class EvaluateStage(Stage):
         def progress(_what: str, step: int, steps: int | None, finished: bool) -> None:  # noqa: FBT001
             panel = panels.get("live")
             if panel is None:
-                if finished or (steps is not None and steps <= 1):
+                if finished or (steps is not None and steps < _LIVE_BATCHES):
                     return
                 panel = panels["live"] = Panel(publish, kind="evaluate", title=run.record.name)
                 run.evaluation_display = publish

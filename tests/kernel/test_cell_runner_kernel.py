@@ -98,7 +98,7 @@ def test_keras_scoring_shows_progress_then_the_evaluation_fills_it_in(tmp_path):
             ),
             (
                 "%%mlwork evaluate --name scored\n"
-                "p = m.predict(x, batch_size=16, verbose=0)\n"
+                "p = m.predict(x, batch_size=2, verbose=0)\n"
                 "ev = mlwork.evaluate(y, proba=p)"
             ),
         ],
@@ -132,13 +132,13 @@ def test_progress_panel_counts_batches_before_the_evaluation(kernel_factory):
     )
     kc.execute_interactive(setup, timeout=120)
     reply = kc.execute_interactive(
-        "%%mlwork evaluate --name scored\np = m.predict(x, batch_size=16, verbose=0)\n"
+        "%%mlwork evaluate --name scored\np = m.predict(x, batch_size=2, verbose=0)\n"
         "ev = mlwork.evaluate(y, proba=p)",
         timeout=120,
         output_hook=hook,
     )
     assert reply["content"]["status"] == "ok"
     assert seen[0][0] == "display_data"
-    assert seen[0][1]["progress"]["steps"] == 20
+    assert seen[0][1]["progress"]["steps"] == 160
     assert all(kind == "update_display_data" for kind, _ in seen[1:])
     assert seen[-1][1]["final"]["accuracy"] >= 0
