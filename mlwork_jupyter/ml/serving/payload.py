@@ -7,6 +7,7 @@ the field at fault; none lets another exception out for any JSON or CSV input.
 from __future__ import annotations
 
 import io
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -242,7 +243,7 @@ def from_mlflow(schema: Schema, body: Any) -> Batch:
     if len(keys) != 1 or unknown:
         raise RequestError(
             f"the body must hold exactly one of {', '.join(_MLFLOW_KEYS)} (and optionally "
-            f"params), got: {', '.join(map(str, body)) or 'nothing'}"
+            f"params), got: {', '.join(json.dumps(str(k)) for k in body) or 'nothing'}"
         )
     if "params" in body and not isinstance(body["params"], dict):
         raise RequestError("params must be an object")

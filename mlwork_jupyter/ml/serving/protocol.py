@@ -104,7 +104,7 @@ def _tf_parse(state: ServingState, body: bytes, _content_type: str) -> Parsed:
     keys = [k for k in ("instances", "inputs") if k in data]
     unknown = [k for k in data if k not in ("instances", "inputs", "signature_name")]
     if len(keys) != 1 or unknown:
-        got = ", ".join(map(str, data)) or "nothing"
+        got = ", ".join(json.dumps(str(k)) for k in data) or "nothing"  # quoted: one line
         raise _HTTPError(
             400,
             f'the body must hold one of "instances" or "inputs" (and optionally '
