@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from mlwork_jupyter.errors import error_line
 from mlwork_jupyter.ml.sklearn import FitInfo, capture_fits
 from mlwork_jupyter.ml.strategy import STRATEGIES
 from mlwork_jupyter.stages.base import CellRequest, Stage
@@ -285,7 +286,7 @@ class TrainStage(Stage):
             try:
                 run.log_artifact(path, name)
             except Exception as exc:
-                run.warn(f"trained model not saved ({type(exc).__name__}: {exc})".splitlines()[0])
+                run.warn(f"trained model not saved ({error_line(exc)})")
         namespace.update(outcome.values)
         return outcome.result
 
@@ -331,8 +332,24 @@ def _mixed_precision(enable: Any, devices: Any) -> Iterator[str]:
 
 
 def _save_model(run: ActiveRun, model: Any) -> None:
-    """Store a trained model as a `.keras` artifact; a model that cannot be saved is noted."""
+    """Store a trained model as a `.keras` artifact, else its weights; say which in the record.
+
+    A subclassed model without `get_config` cannot be saved whole; its weights
+    (``NAME.weights.h5``) still let deploy and rerun rebuild it from the cell's code.
+    """
+    name = str(getattr(model, "name", "model"))
     try:
-        run.log_artifact(model, f"{getattr(model, 'name', 'model')}.keras")
+        run.log_artifact(model, f"{name}.keras")
     except Exception as exc:
-        run.warn(f"trained model not saved ({type(exc).__name__}: {exc})".splitlines()[0])
+        reason = error_line(exc)
+    else:
+        return
+    try:
+        with tempfile.TemporaryDirectory(prefix="mlwork-weights-") as tmp:
+            path = Path(tmp) / f"{name}.weights.h5"
+            model.save_weights(path)
+            run.log_artifact(path)
+    except Exception as exc:
+        run.warn(f"trained model not saved ({reason}), nor its weights ({error_line(exc)})")
+    else:
+        run.warn(f"trained model not saved as .keras ({reason}); its weights are: {path.name}")

@@ -145,3 +145,25 @@ def test_live_panel_fit_that_completes_is_ok(kip, store):
     [run] = store().runs()
     assert run.status == "ok"
     assert not [c for c in kip.events.callbacks["post_run_cell"] if "after_cell" in repr(c)]
+
+
+def test_a_model_keras_cannot_save_whole_keeps_its_weights(kip, store):
+    res = kip.run_cell(
+        "%%mlwork train --name subclassed\n"
+        "class Net(keras.Model):\n"
+        "    def __init__(self, units):\n"
+        "        super().__init__()\n"
+        "        self.d = keras.layers.Dense(units, activation='softmax')\n"
+        "    def call(self, x):\n"
+        "        return self.d(x)\n"
+        "net = Net(2)\n"
+        "net.compile('adam', 'sparse_categorical_crossentropy')\n"
+        "net.fit(X, y, epochs=1, verbose=0)"
+    )
+    assert res.success, res.error_in_exec
+    [run] = store().runs()
+    [warning] = [w for w in run.warnings if "not saved" in w]
+    # Keras' message starts with a line break: the first non-empty line is kept.
+    assert "NotImplementedError: Object Net was created by passing" in warning
+    assert warning.endswith("its weights are: net.weights.h5")
+    assert [a.name for a in run.artifacts] == ["net.weights.h5"]
