@@ -27,6 +27,9 @@ _SYSTEM_TREES = (
     "/etc/ssl/",
     "/etc/localtime",
 )
+# TensorFlow's autograph writes the Python it generates to temporary files and reads them back
+# (`model.export`, `tf.function`): code, not data.
+_GENERATED = "__autograph_generated_file"
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 _O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 
@@ -95,7 +98,7 @@ def _record(args: tuple[object, ...]) -> None:
     if sys._getframe(2).f_code.co_filename.startswith("<frozen importlib"):  # noqa: SLF001
         return
     name = os.fsdecode(os.fspath(path))
-    if name.endswith(".pyc"):
+    if name.endswith(".pyc") or _GENERATED in name:
         return
     real = os.path.realpath(name)
     # os.path, not pathlib: this runs on every open in the process while a watch is on.

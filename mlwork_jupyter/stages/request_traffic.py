@@ -66,7 +66,7 @@ def read_traffic(models_dir: Path, deployment: Any, window: str | None = None) -
             + "; send it traffic first, or pass current= a DataFrame"
         )
     served = [e for e in entries if e.get("status") == 200]  # noqa: PLR2004 - HTTP OK
-    frames = [pd.DataFrame(e["inputs"]) for e in served if isinstance(e.get("inputs"), dict)]
+    frames = [_frame(e["inputs"]) for e in served if isinstance(e.get("inputs"), dict)]
     outputs = [_first(e.get("outputs")) for e in served]
     latencies = [float(e["latency_ms"]) for e in entries if e.get("latency_ms") is not None]
     latency = None
@@ -84,6 +84,19 @@ def read_traffic(models_dir: Path, deployment: Any, window: str | None = None) -
         requests=len(entries),
         notes=["inputs and predictions are the request log's samples (up to 32 rows a request)"],
     )
+
+
+def _frame(inputs: dict[str, Any]) -> pd.DataFrame:
+    """Return logged inputs as a frame: named columns, or one array input as columns 0..k-1.
+
+    A Keras model's single input (``keras_tensor``: rows of k values) becomes k columns
+    named as `pandas.DataFrame(array)` names them, so it compares with the training array.
+    """
+    if len(inputs) == 1:
+        values = np.asarray(next(iter(inputs.values())))
+        if values.ndim == 2:  # noqa: PLR2004 - rows x features
+            return pd.DataFrame(values)
+    return pd.DataFrame(inputs)
 
 
 def _first(outputs: Any) -> Any:

@@ -192,3 +192,17 @@ def test_system_time_zone_files_are_not_data(data_dir: Path) -> None:
         Path("/usr/share/zoneinfo/UTC").read_bytes()  # pandas and zoneinfo read these
         (data_dir / "in.csv").read_text()
     assert log.reads == {str(data_dir / "in.csv")}
+
+
+def test_autograph_generated_files_are_code_not_data(tmp_path):
+    from mlwork_jupyter.provenance import audit
+
+    audit.install()
+    generated = tmp_path / "__autograph_generated_fileab12cd.py"
+    data = tmp_path / "data.csv"
+    with audit.watching() as log:
+        generated.write_text("x = 1\n")
+        generated.read_text()
+        data.write_text("a\n1\n")
+    assert str(data.resolve()) in log.writes
+    assert not [p for p in log.reads | log.writes if "__autograph_generated_file" in p]
