@@ -18,7 +18,7 @@ from mlwork_jupyter.display.evaluation_parts import (
     numbers,
     worst_slice,
 )
-from mlwork_jupyter.display.html_table import html_table
+from mlwork_jupyter.display.html_table import PANEL_STYLE, panel_table
 from mlwork_jupyter.display.lttb import lttb
 from mlwork_jupyter.display.svg_chart import Line, Plot, chart_svg
 from mlwork_jupyter.display.svg_heatmap import heatmap_svg
@@ -37,17 +37,7 @@ __all__ = ["evaluation_html", "evaluation_text"]
 _CONFUSION = 20
 _PER_CLASS = 50
 _POINTS = 150
-_STYLE = (
-    "font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;font-size:13px;"
-    "line-height:1.4"
-)
-_TABLE = "border-collapse:collapse;margin:6px 0;font-size:12px"
-_CELLS = (
-    "padding:2px 10px;text-align:left;border-bottom:1px solid rgba(127,127,127,.25)",
-    "padding:2px 10px;text-align:right;border-bottom:1px solid rgba(127,127,127,.25)",
-)
 _WARN = "color:#c92a2a;font-weight:600;margin:4px 0"
-_NO_VALUE = "\N{EN DASH}"
 
 
 def evaluation_text(ev: Evaluation, title: str = "") -> str:
@@ -64,7 +54,7 @@ def evaluation_html(ev: Evaluation, title: str = "") -> str:
         for part in (title or "evaluate", ev.task, f"{ev.rows:,} rows", ev.task_reason)
         if part
     )
-    parts = [f'<div class="mlwork-panel mlwork-evaluate" style="{_STYLE}">']
+    parts = [f'<div class="mlwork-panel mlwork-evaluate" style="{PANEL_STYLE}">']
     parts.append(f"<div><strong>{head}</strong></div>")
     warning = leakage_warning(ev)
     if warning:
@@ -82,7 +72,7 @@ def evaluation_html(ev: Evaluation, title: str = "") -> str:
 
 
 def _table(columns: Sequence[str], rows: Sequence[Sequence[object]], title: str = "") -> str:
-    return html_table(columns, rows, title=title, style=_TABLE, cell_styles=_CELLS, empty=_NO_VALUE)
+    return panel_table(columns, rows, title=title)
 
 
 def _metric_text_rows(ev: Evaluation) -> list[list[object]]:

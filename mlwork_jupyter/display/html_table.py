@@ -5,10 +5,23 @@ from __future__ import annotations
 from html import escape
 from typing import TYPE_CHECKING
 
+from mlwork_jupyter.display.text import NO_VALUE
+
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
-__all__ = ["html_table"]
+__all__ = ["PANEL_STYLE", "html_table", "panel_table"]
+
+# The static panels' (evaluation, monitoring) font and tables, as their HTML fallback shows them.
+PANEL_STYLE = (
+    "font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;font-size:13px;"
+    "line-height:1.4"
+)
+_PANEL_TABLE = "border-collapse:collapse;margin:6px 0;font-size:12px"
+_PANEL_CELLS = (
+    "padding:2px 10px;text-align:left;border-bottom:1px solid rgba(127,127,127,.25)",
+    "padding:2px 10px;text-align:right;border-bottom:1px solid rgba(127,127,127,.25)",
+)
 
 
 def _style(css: str) -> str:
@@ -70,3 +83,12 @@ def html_table(
     header = f"<thead><tr>{head}</tr></thead>" if columns else ""
     table = f"<table{_style(style)}>{header}<tbody>{body}</tbody></table>"
     return f"<div><b>{escape(title)}</b>{table}</div>" if title else table
+
+
+def panel_table(
+    columns: Sequence[str], rows: Iterable[Sequence[object]], *, title: str = ""
+) -> str:
+    """Return `html_table` in the static panels' style (first column left, the rest right)."""
+    return html_table(
+        columns, rows, title=title, style=_PANEL_TABLE, cell_styles=_PANEL_CELLS, empty=NO_VALUE
+    )

@@ -40,9 +40,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mlwork_jupyter.display.evaluation_parts import number
-from mlwork_jupyter.display.html_table import html_table
+from mlwork_jupyter.display.html_table import PANEL_STYLE, panel_table
 from mlwork_jupyter.display.panel import PANEL_MIME
-from mlwork_jupyter.display.text import NO_VALUE, number_text
+from mlwork_jupyter.display.text import number_text
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -54,15 +54,6 @@ __all__ = ["MAX_HISTOGRAMS", "monitor_bundle", "monitor_html", "monitor_payload"
 MAX_HISTOGRAMS = 12
 _COLUMNS = ("feature", "kind", "method", "statistic", "p_value", "threshold", "drifted", "psi")
 _COLOURS = {"reference": "#2f6fdf", "current": "#e8590c"}
-_STYLE = (
-    "font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;font-size:13px;"
-    "line-height:1.4"
-)
-_TABLE = "border-collapse:collapse;margin:6px 0;font-size:12px"
-_CELLS = (
-    "padding:2px 10px;text-align:left;border-bottom:1px solid rgba(127,127,127,.25)",
-    "padding:2px 10px;text-align:right;border-bottom:1px solid rgba(127,127,127,.25)",
-)
 _WARN = "color:#c92a2a;font-weight:600;margin:2px 0"
 _CHART_W, _CHART_H, _GAP = 200, 96, 14
 
@@ -235,7 +226,7 @@ def _caption(row: Mapping[str, Any]) -> str:
 
 
 def _table(columns: Sequence[str], rows: Sequence[Sequence[object]], title: str = "") -> str:
-    return html_table(columns, rows, title=title, style=_TABLE, cell_styles=_CELLS, empty=NO_VALUE)
+    return panel_table(columns, rows, title=title)
 
 
 def _cell(value: Any) -> object:
@@ -280,7 +271,7 @@ def monitor_html(report: DriftReport, title: str = "") -> str:
         f"reference {report.reference_rows:,} rows ({report.reference_source})",
         f"current {report.current_rows:,} rows",
     ]
-    parts = [f'<div class="mlwork-panel mlwork-monitor" style="{_STYLE}">']
+    parts = [f'<div class="mlwork-panel mlwork-monitor" style="{PANEL_STYLE}">']
     parts.append(f"<div><strong>{' · '.join(escape(p) for p in head)}</strong></div>")
     parts.append(_serving_text(report))
     parts.extend(f'<div style="{_WARN}">⚠ {escape(alert)}</div>' for alert in report.alerts)

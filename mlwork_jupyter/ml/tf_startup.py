@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-__all__ = ["StartupMessages", "tensorflow_startup"]
+__all__ = ["StartupMessages", "descriptor_output", "tensorflow_startup"]
 
 _LIMIT = 20_000  # characters kept: the start-up block, not a flood
 
@@ -41,6 +41,32 @@ def _flush_c_stdio() -> None:
 
 
 @contextlib.contextmanager
+def descriptor_output(fds: tuple[int, ...] = (1, 2)) -> Iterator[StartupMessages]:
+    """Capture what native code writes to file descriptors `fds` while the block runs.
+
+    Yields
+    ------
+    StartupMessages
+        Its `text` holds what was written once the block has ended.
+    """
+    messages = StartupMessages()
+    with tempfile.TemporaryFile() as sink:
+        _flush_c_stdio()
+        saved = [os.dup(fd) for fd in fds]
+        try:
+            for fd in fds:
+                os.dup2(sink.fileno(), fd)
+            yield messages
+        finally:
+            _flush_c_stdio()
+            for fd, copy in zip(fds, saved, strict=True):
+                os.dup2(copy, fd)
+                os.close(copy)
+            sink.seek(0)
+            messages.text = sink.read().decode("utf-8", "replace").strip()[:_LIMIT]
+
+
+@contextlib.contextmanager
 def tensorflow_startup() -> Iterator[StartupMessages]:
     """Capture descriptors 1 and 2 (and Python's streams) while TensorFlow first loads.
 
@@ -51,28 +77,18 @@ def tensorflow_startup() -> Iterator[StartupMessages]:
     StartupMessages
         Its `text` holds the captured lines once the block has ended.
     """
-    messages = StartupMessages()
     if "tensorflow" in sys.modules:
-        yield messages
+        yield StartupMessages()
         return
-    with tempfile.TemporaryFile() as sink:
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(Exception):
-                stream.flush()
-        _flush_c_stdio()
-        saved = [os.dup(1), os.dup(2)]
-        python_side = io.StringIO()
-        try:
-            os.dup2(sink.fileno(), 1)
-            os.dup2(sink.fileno(), 2)
-            with contextlib.redirect_stdout(python_side), contextlib.redirect_stderr(python_side):
-                yield messages
-        finally:
-            _flush_c_stdio()
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            for fd in saved:
-                os.close(fd)
-            sink.seek(0)
-            text = sink.read().decode("utf-8", "replace") + python_side.getvalue()
-            messages.text = text.strip()[:_LIMIT]
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    python_side = io.StringIO()
+    with (
+        descriptor_output() as messages,
+        contextlib.redirect_stdout(python_side),
+        contextlib.redirect_stderr(python_side),
+    ):
+        yield messages
+    text = f"{messages.text}\n{python_side.getvalue()}".strip()
+    messages.text = text[:_LIMIT]

@@ -11,12 +11,9 @@ Edge TPUs do, so it needs representative rows to calibrate: `example` or `eval_d
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import json
-import os
 import statistics
-import tempfile
 import time
 import warnings
 from dataclasses import asdict, dataclass
@@ -25,12 +22,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mlwork_jupyter.ml.serving.layout import DeployError, Export
+from mlwork_jupyter.ml.tf_startup import descriptor_output
 
 if TYPE_CHECKING:
+    import contextlib
     from collections.abc import Callable, Iterator
     from pathlib import Path
 
     from numpy.typing import NDArray
+
+    from mlwork_jupyter.ml.tf_startup import StartupMessages
 
 __all__ = ["KINDS", "VARIANTS_FILE", "Variant", "check_kinds", "quantize"]
 
@@ -62,17 +63,9 @@ class Variant:
         return asdict(self)
 
 
-@contextlib.contextmanager
-def _quiet_stderr() -> Iterator[None]:
+def _quiet_stderr() -> contextlib.AbstractContextManager[StartupMessages]:
     """Keep the converter's C++ log lines (written to descriptor 2) out of the cell."""
-    with tempfile.TemporaryFile() as sink:
-        saved = os.dup(2)
-        try:
-            os.dup2(sink.fileno(), 2)
-            yield
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
+    return descriptor_output((2,))
 
 
 def _features(data: Any) -> NDArray[np.float32]:
