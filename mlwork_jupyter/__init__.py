@@ -48,20 +48,13 @@ __all__ = [
 
 # The API is imported on first use, so that importing one layer (`mlwork_jupyter.provenance`,
 # the forms, a multi-worker worker) does not load the stages and the store with it.
-_API = frozenset(
-    {
-        "current_run",
-        "deploy",
-        "evaluate",
-        "log_artifact",
-        "log_metric",
-        "log_metrics",
-        "log_param",
-        "log_params",
-        "monitor",
-        "serve",
-    }
-)
+_API = frozenset(__all__) - {
+    "MlworkError",
+    "NoActiveRunError",
+    "__version__",
+    "load_ipython_extension",
+    "unload_ipython_extension",
+}
 _magics: Any = None
 
 

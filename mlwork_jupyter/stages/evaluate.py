@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import sys
+import time
 from typing import TYPE_CHECKING
 
 from mlwork_jupyter.ml.sklearn import ScoreInfo, capture_scores
@@ -87,6 +88,7 @@ class EvaluateStage(Stage):
         from mlwork_jupyter.display.panel import Panel
 
         panels: dict[str, Panel] = {}
+        started: dict[int, float] = {}  # per panel: an ETA per batch, without building payloads
 
         def progress(_what: str, step: int, steps: int | None, finished: bool) -> None:  # noqa: FBT001
             panel = panels.get("live")
@@ -94,11 +96,12 @@ class EvaluateStage(Stage):
                 if finished or (steps is not None and steps < _LIVE_BATCHES):
                     return
                 panel = panels["live"] = Panel(publish, kind="evaluate", title=run.record.name)
+                started[id(panel)] = time.monotonic()
                 run.evaluation_display = publish
-            elapsed = panel.payload()["progress"].get("elapsed_s") or 0.0
+            elapsed = time.monotonic() - started[id(panel)]
             eta = None
             if steps and step:
-                eta = max(0.0, float(elapsed) * (steps - step) / step)
+                eta = max(0.0, elapsed * (steps - step) / step)
             panel.progress(step=step, steps=steps, eta_s=eta)
             if finished:
                 panel.close("ok")

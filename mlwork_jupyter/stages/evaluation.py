@@ -18,6 +18,7 @@ from mlwork_jupyter.stages.training_data import is_table
 
 if TYPE_CHECKING:
     from mlwork_jupyter.stages.run import ActiveRun
+    from mlwork_jupyter.stages.training_data import TrainingRows
 
 __all__ = ["evaluate_in_run", "show_evaluation"]
 
@@ -34,7 +35,11 @@ def evaluate_in_run(run: ActiveRun, y_true: Any, y_pred: Any = None, **options: 
     """
     ev = compute(y_true, y_pred, **options)
     ev.delta, ev.best = _history(run, ev.metrics)
-    ev.leakage = _leakage(run, options.get("X"))
+    # The model this cell scores, through lineage: its training rows, and its card's evaluation.
+    training = None if run.training is None else run.training.for_values(run.reads.values())
+    if training is not None and run.record.id not in training.evaluations:
+        training.evaluations.append(run.record.id)
+    ev.leakage = _leakage(run, training, options.get("X"))
     run.log_params({"evaluate.task": ev.task})
     run.log_metrics(ev.metrics)
     if ev.leakage.rows:
@@ -69,10 +74,7 @@ def _history(
     return (delta or None), best
 
 
-def _leakage(run: ActiveRun, features: Any) -> Leakage:
-    training = None if run.training is None else run.training.for_values(run.reads.values())
-    if training is not None and run.record.id not in training.evaluations:
-        training.evaluations.append(run.record.id)
+def _leakage(run: ActiveRun, training: TrainingRows | None, features: Any) -> Leakage:
     if training is None or not training.hashes:
         return Leakage(
             status="unavailable",

@@ -154,3 +154,11 @@ def test_python_dash_m_mlwork_jupyter_is_the_mlwork_command(monkeypatch):
     bad = run(sys.executable, "-m", "mlwork_jupyter", "runs", "--stage", "trian")
     assert bad.returncode == 2
     assert bad.stderr.startswith("usage: mlwork runs")
+
+
+def test_every_api_function_is_reachable_from_the_package():
+    import mlwork_jupyter
+    from mlwork_jupyter import api
+
+    assert set(api.__all__) == mlwork_jupyter._API
+    assert all(getattr(mlwork_jupyter, name) is getattr(api, name) for name in api.__all__)
