@@ -38,9 +38,7 @@ class Output:
         """Replace the card with the final record (or show it, without a live handle)."""
         bundle = record_bundle(record)
         if handle is None:
-            from IPython.display import display
-
-            display(bundle, raw=True)  # type: ignore[no-untyped-call]
+            show(bundle)
         else:
             handle.update(bundle, raw=True)
 
