@@ -76,6 +76,8 @@ def load_ipython_extension(ipython: InteractiveShell) -> None:
         return
     _magics = MlworkMagics(ipython)
     ipython.register_magics(_magics)
+    where = _magics.store_path()
+    print(f"mlwork: %%mlwork cells are recorded in {where}; %mlwork help lists the commands")  # noqa: T201
 
 
 def unload_ipython_extension(ipython: InteractiveShell) -> None:

@@ -101,9 +101,12 @@ def _build_arg_parser() -> argparse.ArgumentParser:
     runs.add_argument("--stage", choices=list(STAGES))
     runs.add_argument("--name")
     runs.add_argument("--last", type=int)
+    runs.add_argument(
+        "--top", action="store_true", help="leave out tune trials (child runs of a tune run)"
+    )
     common(runs)
     show = sub.add_parser("show", help="one run in full", epilog="example: mlwork show last")
-    show.add_argument("run", help="run id, unique prefix, or `last`")
+    show.add_argument("run", help="run id, a unique prefix or suffix of one, or `last`")
     show.add_argument("path", nargs="?")
     common(show)
     diff = sub.add_parser(
@@ -111,8 +114,8 @@ def _build_arg_parser() -> argparse.ArgumentParser:
         help="what differs between two runs",
         epilog="example: mlwork diff 01JDQ3Z8 01JDQ4A1 analysis.ipynb",
     )
-    diff.add_argument("run_a")
-    diff.add_argument("run_b")
+    diff.add_argument("run_a", help="run id, a unique prefix or suffix of one, or `last`")
+    diff.add_argument("run_b", help="the run to compare it with (the same forms)")
     diff.add_argument("path", nargs="?")
     common(diff)
     _add_sharing_commands(sub)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import inspect
 import os
+import re
 import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,7 +14,7 @@ from IPython.core.displayhook import DisplayHook
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.core.magic_arguments import MagicArgumentParser
-from traitlets import Int, Unicode
+from traitlets import Bool, Int, Unicode
 
 from mlwork_jupyter.cell_runner import CellPlan, MagicLine
 from mlwork_jupyter.display.output import Output
@@ -32,8 +33,9 @@ if TYPE_CHECKING:
     from mlwork_jupyter.display.form import Forms
     from mlwork_jupyter.stages.base import OpenCell, Stage
 
-__all__ = ["MlworkMagics"]
+__all__ = ["MlworkMagics", "plain_help"]
 
+_BACKTICKS = re.compile(r"``?([^`\n]+)``?")
 _LINE_COMMANDS = ("devices", "verify", "env", "seed", "runs", "show", "diff", "form", "help")
 
 
@@ -56,6 +58,30 @@ def _cell_parser(stage: str) -> _Parser:
     return parser
 
 
+def plain_help(doc: str) -> str:
+    """Return a docstring as `%mlwork help` prints it: its text without reST markup.
+
+    Literal-block markers (``::``), heading underlines and backticks go; indentation and
+    line breaks stay.
+
+    Examples
+    --------
+    >>> plain_help("RUN is an id, ``last``, or `a suffix`; line magic::")
+    'RUN is an id, last, or a suffix; line magic:'
+    """
+    lines: list[str] = []
+    for line in inspect.cleandoc(doc).splitlines():
+        stripped = line.strip()
+        if stripped == "::":
+            continue
+        if stripped and set(stripped) <= set("-=~") and lines and lines[-1].strip():
+            lines[-1] += ":"
+            continue
+        text = line[:-1] if line.endswith("::") else line
+        lines.append(_BACKTICKS.sub(r"\1", text))
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
 def _line_parser() -> _Parser:
     parser = _Parser(prog="%mlwork", add_help=False)  # type: ignore[no-untyped-call]
     sub = parser.add_subparsers(dest="command")
@@ -71,6 +97,7 @@ def _line_parser() -> _Parser:
     runs.add_argument("--name")
     runs.add_argument("--last", type=int, default=20)
     runs.add_argument("--all-notebooks", action="store_true")
+    runs.add_argument("--top", action="store_true")
     show = sub.add_parser("show")
     show.add_argument("run")
     diff = sub.add_parser("diff")
@@ -114,6 +141,10 @@ class MlworkMagics(Magics):
         None,
         allow_none=True,
         help="Fingerprint frames longer than this from an even row sample (labelled so).",
+    ).tag(config=True)
+    keras_progress = Bool(
+        False,  # noqa: FBT003 - traitlets' positional default
+        help="Keep Keras' own progress lines under the live panel when `fit` has no `verbose=`.",
     ).tag(config=True)
 
     def __init__(self, shell: InteractiveShell) -> None:
@@ -194,6 +225,10 @@ class MlworkMagics(Magics):
             return nb.name, folder
         return "", Path.cwd()
 
+    def store_path(self) -> Path:
+        """Return the folder of the store that runs are recorded in (`store_dir` if set)."""
+        return Path(self.store_dir) if self.store_dir else default_store_dir(self._notebook()[1])
+
     def workbench(self) -> Workbench:
         """Return this kernel's workbench, created on first use."""
         notebook, folder = self._notebook()
@@ -227,8 +262,9 @@ class MlworkMagics(Magics):
         Line magic::
 
             %mlwork runs [--stage S] [--name N] [--last K]  recent runs of this notebook
+                  [--all-notebooks] [--top]                 (of every notebook; no tune trials)
             %mlwork show RUN                                one run in full
-            %mlwork diff RUN_A RUN_B                        code, params, env, data, metrics
+            %mlwork diff RUN_A RUN_B                        params, data, code, metrics, env
             %mlwork devices                                 accelerators, strategy and why
             %mlwork env                                     environment, and what changed
             %mlwork verify                                  this notebook's records vs now
@@ -236,7 +272,8 @@ class MlworkMagics(Magics):
             %mlwork form                                    (first line of a plain cell) its form
             %mlwork help                                    this text
 
-        RUN is a run id, a unique prefix of one, or `last`.
+        RUN is a run id, a unique prefix or suffix of one (the eight characters that cards
+        and `%mlwork runs` show), or `last` for the latest run.
 
         Examples
         --------
@@ -271,7 +308,10 @@ class MlworkMagics(Magics):
         request = CellRequest(
             code=code.rstrip("\n"), name=options.name, cell_id=self._cell_id, options=options
         )
-        stage = STAGES[stage_name](self.workbench().output)
+        output = self.workbench().output
+        output.keras_progress = bool(self.keras_progress)
+        stage = STAGES[stage_name](output)
+        stage.namespace = self._shell.user_ns  # `tune --workers` packs the values it reads
         try:
             stage.prepare(request)
         except MlworkError as exc:
@@ -421,7 +461,7 @@ class MlworkMagics(Magics):
         if args.command == "form":
             return self._line_form()
         if args.command == "help":
-            print(inspect.cleandoc(MlworkMagics.mlwork.__doc__ or ""))  # noqa: T201 - the magic's own docstring
+            print(plain_help(MlworkMagics.mlwork.__doc__ or ""))  # noqa: T201 - the magic's own docstring
             return None
         try:
             return commands.run_line_command(self.workbench(), args)

@@ -16,6 +16,9 @@ import { PLOT_HEIGHT, loadCharts } from './plot';
 import type { IPlot, IPlotSettings } from './plot';
 import { buildCharts, countPoints, hasBatchSeries, hasEpochCurve } from './series';
 import type { IChart } from './series';
+import { parseTune } from './tune';
+import type { ITune } from './tune';
+import { TuneView } from './tuneview';
 
 /** Renders a live panel; a payload it cannot read becomes a one-line note. */
 export class RenderedPanel extends Widget implements IRenderMime.IRenderer {
@@ -32,10 +35,12 @@ export class RenderedPanel extends Widget implements IRenderMime.IRenderer {
     this._renders += 1;
     let panel: IPanel;
     let evaluation: IEvaluation | null;
+    let tune: ITune | null;
     try {
       const data = model.data[this._mimeType];
       panel = parsePanel(data);
       evaluation = panel.kind === 'evaluate' ? parseEvaluation(data) : null;
+      tune = panel.kind === 'tune' ? parseTune(data) : null;
     } catch (reason) {
       this._showProblem(reason);
       return;
@@ -53,7 +58,15 @@ export class RenderedPanel extends Widget implements IRenderMime.IRenderer {
       }
       fillPanel(this._nodes, panel);
       this._nodes.root.dataset.mlworkRenders = String(this._renders);
-      await this._draw();
+      // A search adds its views around the train panel's, whose charts are the trial's.
+      if (tune === null) {
+        this._disposeTune();
+      }
+      const searched =
+        tune === null
+          ? null
+          : (this._tune ??= new TuneView(this._nodes)).render(panel, tune);
+      await Promise.all([this._draw(), searched]);
     } catch (reason) {
       this._showProblem(reason);
     }
@@ -65,6 +78,7 @@ export class RenderedPanel extends Widget implements IRenderMime.IRenderer {
     }
     this._evaluation?.dispose();
     this._evaluation = null;
+    this._disposeTune();
     this._resize.disconnect();
     this._theme.disconnect();
     this._disposeViews();
@@ -79,6 +93,7 @@ export class RenderedPanel extends Widget implements IRenderMime.IRenderer {
   ): Promise<void> {
     try {
       this._disposeViews();
+      this._disposeTune();
       this._panel = null;
       this._evaluation ??= new EvaluationView();
       const view = this._evaluation;
@@ -90,6 +105,11 @@ export class RenderedPanel extends Widget implements IRenderMime.IRenderer {
     } catch (reason) {
       this._showProblem(reason);
     }
+  }
+
+  private _disposeTune(): void {
+    this._tune?.dispose();
+    this._tune = null;
   }
 
   private _disposeViews(): void {
@@ -236,6 +256,7 @@ export class RenderedPanel extends Widget implements IRenderMime.IRenderer {
         view.plot?.restyle();
       }
       this._evaluation?.restyle();
+      this._tune?.restyle();
     });
   }
 
@@ -256,6 +277,7 @@ export class RenderedPanel extends Widget implements IRenderMime.IRenderer {
     box.setAttribute('role', 'note');
     box.textContent = `mlwork: cannot show this panel (${detail})`;
     this._disposeViews();
+    this._disposeTune();
     this._evaluation?.dispose();
     this._evaluation = null;
     this.node.replaceChildren(box);
@@ -273,6 +295,7 @@ export class RenderedPanel extends Widget implements IRenderMime.IRenderer {
   });
   private _panel: IPanel | null = null;
   private _evaluation: EvaluationView | null = null;
+  private _tune: TuneView | null = null;
   /** The user's choice of per-batch charts; `null` until they make one. */
   private _batch: boolean | null = null;
   private _renders = 0;

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from mlwork_jupyter.display.text import NO_VALUE
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
 
 __all__ = ["PANEL_STYLE", "html_table", "panel_table"]
 
@@ -36,6 +36,8 @@ def html_table(
     style: str = "",
     cell_styles: Sequence[str] = (),
     empty: str = "",
+    row_styles: Sequence[str] = (),
+    cell_css: Mapping[tuple[int, int], str] | None = None,
 ) -> str:
     """Return a table as HTML with every title, header and cell escaped; ``""`` without rows.
 
@@ -54,6 +56,11 @@ def html_table(
         serves any further columns.
     empty
         The text of a None cell.
+    row_styles
+        CSS of each row's ``<tr>``, the first for the first row (``""``: none); rows beyond
+        it have none.
+    cell_css
+        CSS of single cells by ``(row, column)``, after their column's (a coloured status).
 
     Examples
     --------
@@ -67,18 +74,22 @@ def html_table(
     if not rows:
         return ""
 
-    def cell_style(index: int) -> str:
-        return _style(cell_styles[min(index, len(cell_styles) - 1)]) if cell_styles else ""
+    def column_css(index: int) -> str:
+        return cell_styles[min(index, len(cell_styles) - 1)] if cell_styles else ""
+
+    def cell_style(index: int, row: int | None = None) -> str:
+        extra = "" if row is None or cell_css is None else cell_css.get((row, index), "")
+        return _style(";".join(css for css in (column_css(index), extra) if css))
 
     head = "".join(f"<th{cell_style(i)}>{escape(str(c))}</th>" for i, c in enumerate(columns))
     body = "".join(
-        "<tr>"
+        f"<tr{_style(row_styles[r]) if r < len(row_styles) else ''}>"
         + "".join(
-            f"<td{cell_style(i)}>{escape(empty if c is None else str(c))}</td>"
+            f"<td{cell_style(i, r)}>{escape(empty if c is None else str(c))}</td>"
             for i, c in enumerate(row)
         )
         + "</tr>"
-        for row in rows
+        for r, row in enumerate(rows)
     )
     header = f"<thead><tr>{head}</tr></thead>" if columns else ""
     table = f"<table{_style(style)}>{header}<tbody>{body}</tbody></table>"
@@ -86,9 +97,19 @@ def html_table(
 
 
 def panel_table(
-    columns: Sequence[str], rows: Iterable[Sequence[object]], *, title: str = ""
+    columns: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    *,
+    title: str = "",
+    row_styles: Sequence[str] = (),
 ) -> str:
     """Return `html_table` in the static panels' style (first column left, the rest right)."""
     return html_table(
-        columns, rows, title=title, style=_PANEL_TABLE, cell_styles=_PANEL_CELLS, empty=NO_VALUE
+        columns,
+        rows,
+        title=title,
+        style=_PANEL_TABLE,
+        cell_styles=_PANEL_CELLS,
+        empty=NO_VALUE,
+        row_styles=row_styles,
     )

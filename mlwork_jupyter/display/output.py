@@ -25,6 +25,8 @@ class Output:
 
     def __init__(self, *, live: bool) -> None:
         self.live = live
+        # Keras' progress lines stay under a live panel (`MlworkMagics.keras_progress`).
+        self.keras_progress = False
 
     def card(self, record: dict[str, Any]) -> Any:
         """Show the starting card; return a handle for `update_card`."""

@@ -10,6 +10,7 @@ global batch number within the fit. Each epoch also reports ``epoch_seconds``.
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import inspect
 import itertools
@@ -296,6 +297,16 @@ def recorder_for(reporter: Reporter, *, batch_interval_s: float = 0.25) -> FitRe
     return FitRecorder(reporter, 1, arguments, batch_interval_s)
 
 
+def _shared_copy(callback: Any, memo: dict[int, Any]) -> Any:
+    """Copy a callback that reports to the same recorder (which holds a lock: no deep copy).
+
+    keras-tuner deep-copies the callbacks given to `search` for every trial.
+    """
+    clone = copy.copy(callback)
+    memo[id(callback)] = clone
+    return clone
+
+
 @functools.cache
 def callback_class() -> type:
     """Return the Keras callback that forwards `fit`'s hooks to a `FitRecorder`.
@@ -317,6 +328,8 @@ def callback_class() -> type:
         def __init__(self, recorder: FitRecorder | None = None) -> None:
             super().__init__()
             self.recorder = recorder
+
+        __deepcopy__ = _shared_copy
 
         def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
             del logs
@@ -382,7 +395,11 @@ def _arguments(bound: inspect.BoundArguments) -> _FitArguments:
 
 @contextlib.contextmanager
 def capture_keras_fit(
-    reporter: Reporter, *, batch_interval_s: float = 0.25
+    reporter: Reporter,
+    *,
+    batch_interval_s: float = 0.25,
+    route: Callable[[], tuple[Reporter, int] | None] | None = None,
+    quiet: bool = False,
 ) -> Iterator[KerasCapture]:
     """Capture every `keras.Model.fit` called inside the block (imports Keras).
 
@@ -398,6 +415,12 @@ def capture_keras_fit(
         Where the fits report.
     batch_interval_s
         Least time between two batch reports of one fit.
+    route
+        Asked at each fit's start: a ``(reporter, index)`` pair sends that fit elsewhere (a
+        tune trial's own run) and leaves it out of the capture's count and models.
+    quiet
+        Pass ``verbose=0`` to a `fit` called without ``verbose`` (a live panel shows the
+        progress); an explicit ``verbose`` is always kept.
 
     Yields
     ------
@@ -426,10 +449,17 @@ def capture_keras_fit(
             bound = signature.bind(self, *args, **kwargs)
         except TypeError:
             return original(self, *args, **kwargs)  # Keras' own error for a bad call
-        capture.fits = index = next(counter)
-        if not any(m is self for m in capture.models):
-            capture.models.append(self)
-        recorder = FitRecorder(reporter, index, _arguments(bound), batch_interval_s)
+        if quiet and "verbose" not in bound.arguments:
+            bound.arguments["verbose"] = 0
+        target = None if route is None else route()
+        if target is None:
+            capture.fits = index = next(counter)
+            if not any(m is self for m in capture.models):
+                capture.models.append(self)
+            fit_reporter = reporter
+        else:
+            fit_reporter, index = target
+        recorder = FitRecorder(fit_reporter, index, _arguments(bound), batch_interval_s)
         ours = fit_callback(recorder)
         bound.arguments["callbacks"], undo = _with_callback(
             bound.arguments.get("callbacks"), ours, self

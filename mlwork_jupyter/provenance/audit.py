@@ -72,6 +72,13 @@ def _ignored_trees() -> tuple[str, ...]:
         roots.update(site.getsitepackages())
     with contextlib.suppress(Exception):
         roots.add(site.getusersitepackages())
+    # Libraries' settings and caches in the home folder (~/.config/mlflow/telemetry.json,
+    # ~/.keras/keras.json) are read on import: configuration, not data.
+    home = os.path.expanduser("~")  # noqa: PTH111
+    if home not in ("~", os.sep):
+        roots.update(os.path.join(home, name) for name in (".config", ".cache", ".keras"))  # noqa: PTH118
+    # This package's own files (read when a traceback through it is formatted) are not data.
+    roots.add(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # noqa: PTH100, PTH120
     trees = {_tree(root) for root in roots if root}
     trees.discard(os.sep)  # an interpreter installed at / must not hide every file
     return (*_SYSTEM_TREES, *sorted(trees))

@@ -25,18 +25,21 @@ from mlwork_jupyter.provenance._machine import (
 )
 from mlwork_jupyter.provenance._packages import distributions, scan_top_levels
 from mlwork_jupyter.provenance._snapshot_diff import diff
+from mlwork_jupyter.provenance._used_modules import imported_modules, value_modules
 from mlwork_jupyter.provenance.secrets import known_secrets_version, mask_known_values
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
 __all__ = [
     "ENV_ALLOWLIST",
     "Snapshot",
     "diff",
+    "imported_modules",
     "packages_in_use",
     "set_seeds",
     "snapshot",
+    "value_modules",
 ]
 
 # Editing a tracked file changes neither HEAD nor the index: re-ask git at most this often.
@@ -274,6 +277,10 @@ def set_seeds(**seeds: int) -> None:
 
 
 def _top_level_map() -> dict[str, list[str]]:
+    """Return top-level module -> distributions, as ``packages_distributions()`` has it, cached.
+
+    Read again only when a site-packages directory changed (a package was installed).
+    """
     key = _packages_key()
     if key != _CACHE.top_level_key:
         _CACHE.top_level = scan_top_levels()
@@ -281,13 +288,29 @@ def _top_level_map() -> dict[str, list[str]]:
     return _CACHE.top_level
 
 
-def packages_in_use(snap: Snapshot) -> dict[str, str]:
-    """Return the installed distributions whose top-level modules are imported right now.
+def _distributions_of(
+    modules: Iterable[str], top_level: dict[str, list[str]], versions: dict[str, str]
+) -> dict[str, str]:
+    used: dict[str, str] = {}
+    for module in modules:
+        for dist in top_level.get(module, ()):
+            version = versions.get(dist)
+            if version is not None:
+                used[dist] = version
+    return dict(sorted(used.items()))
+
+
+def packages_in_use(snap: Snapshot, modules: Iterable[str] | None = None) -> dict[str, str]:
+    """Return the installed distributions that provide `modules`, or every imported module.
 
     Parameters
     ----------
     snap : Snapshot
         Supplies the versions (its ``packages``).
+    modules : iterable of str, optional
+        Top-level module names, such as a cell's (`imported_modules`, `value_modules`); a
+        name no installed distribution provides (the standard library) is left out. Without
+        them, every top-level module imported right now counts, a kernel's own included.
 
     Returns
     -------
@@ -296,6 +319,8 @@ def packages_in_use(snap: Snapshot) -> dict[str, str]:
 
     Examples
     --------
+    >>> packages_in_use(snapshot(), imported_modules("import json, numpy as np"))["numpy"] != ""
+    True
     >>> import numpy
     >>> "numpy" in packages_in_use(snapshot())
     True
@@ -303,18 +328,13 @@ def packages_in_use(snap: Snapshot) -> dict[str, str]:
     """
     with _CACHE.lock:
         top_level = _top_level_map()
+        versions: dict[str, str] = snap.data.get("packages") or {}
+        if modules is not None:
+            return _distributions_of(modules, top_level, versions)
         # Modules are seldom unloaded: the count of loaded modules tells when to look again.
         key = (snap.hash, id(top_level), len(sys.modules))
         if key != _CACHE.in_use_key:
-            versions: dict[str, str] = snap.data.get("packages") or {}
-            used: dict[str, str] = {}
-            for module in list(sys.modules):
-                if "." in module:
-                    continue
-                for dist in top_level.get(module, ()):
-                    version = versions.get(dist)
-                    if version is not None:
-                        used[dist] = version
-            _CACHE.in_use = dict(sorted(used.items()))
+            loaded = [m for m in list(sys.modules) if "." not in m]
+            _CACHE.in_use = _distributions_of(loaded, top_level, versions)
             _CACHE.in_use_key = key
         return dict(_CACHE.in_use)

@@ -202,6 +202,9 @@ class RunRecord:
     device: dict[str, Any] | None = None
     warnings: list[str] = field(default_factory=list)
     pid: int = field(default_factory=os.getpid)
+    # A tune trial's own facts (id, number, status, score, objective, best_step, message);
+    # None for every run that is not a trial.
+    trial: dict[str, Any] | None = None
 
     @property
     def duration(self) -> float | None:
@@ -232,6 +235,7 @@ class RunRecord:
             "artifacts": [art.as_dict() for art in self.artifacts],
             "device": self.device,
             "warnings": list(self.warnings),
+            **({} if self.trial is None else {"trial": dict(self.trial)}),
         }
 
     @classmethod
@@ -261,4 +265,5 @@ class RunRecord:
             artifacts=[Artifact(**a) for a in data.get("artifacts", [])],
             device=data.get("device"),
             warnings=list(data.get("warnings", [])),
+            trial=data.get("trial"),
         )

@@ -105,6 +105,10 @@ _MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (run_id, name)
     );
     """,
+    # 3: a tune trial's own facts (JSON: id, number, status, score, objective, best_step, ...).
+    """
+    ALTER TABLE runs ADD COLUMN trial TEXT;
+    """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -290,8 +294,8 @@ class Store:
         with self._write() as db:
             db.execute(
                 "INSERT INTO runs (id, parent_id, notebook, cell_id, stage, name, code, code_hash,"
-                " started, status, env_hash, device, process)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " started, status, env_hash, device, process, trial)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     record.id,
                     record.parent,
@@ -306,6 +310,7 @@ class Store:
                     record.env_hash,
                     _dumps(record.device),
                     process_token(record.pid),
+                    _dumps(record.trial),
                 ),
             )
 
@@ -363,7 +368,8 @@ class Store:
         with self._write() as db:
             db.execute(
                 "UPDATE runs SET ended = ?, duration = ?, status = ?, error = ?, env_hash = ?,"
-                " inputs = ?, outputs = ?, device = ?, warnings = ?, code = ? WHERE id = ?",
+                " inputs = ?, outputs = ?, device = ?, warnings = ?, code = ?, trial = ?"
+                " WHERE id = ?",
                 (
                     record.ended,
                     record.duration,
@@ -375,6 +381,7 @@ class Store:
                     _dumps(record.device),
                     _dumps(record.warnings),
                     record.code,
+                    _dumps(record.trial),
                     record.id,
                 ),
             )
@@ -414,6 +421,7 @@ class Store:
             device,
             warnings,
             process,
+            trial,
         ) = row
         record = RunRecord(
             id=run_id,
@@ -434,6 +442,7 @@ class Store:
             device=json.loads(device) if device else None,
             warnings=json.loads(warnings),
             pid=int(process.rsplit(":", 2)[1]),
+            trial=json.loads(trial) if trial else None,
         )
         record.params = {
             key: json.loads(value)

@@ -2,49 +2,35 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 import random
 import sys
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from mlwork_jupyter.display.report import Report, Table
+from mlwork_jupyter.display.report import Code, Report, Table
 from mlwork_jupyter.display.text import duration_text
 from mlwork_jupyter.errors import MlworkError
 from mlwork_jupyter.provenance import environment
 from mlwork_jupyter.sharing.records import RecordSource
+from mlwork_jupyter.sharing.report_cells import STATUS_CSS, is_multiline, metric_text, when_text
 
 if TYPE_CHECKING:
     import argparse
 
-    from mlwork_jupyter.provenance.record import DataRef, RunRecord
+    from mlwork_jupyter.provenance.record import RunRecord
     from mlwork_jupyter.stages.base import Workbench
 
 __all__ = [
     "devices_report",
-    "diff_report",
     "env_report",
     "record_command",
     "record_json",
     "run_line_command",
-    "runs_report",
     "seed_everything",
     "show_report",
+    "trial_json",
     "verify_report",
 ]
-
-
-def _when(ts: float) -> str:
-    return datetime.fromtimestamp(ts).astimezone().strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _num(value: float | None) -> str:
-    return "" if value is None else f"{value:.4g}"
-
-
-def _refs(refs: list[DataRef]) -> str:
-    return ", ".join(r.name for r in refs)
 
 
 def record_json(record: RunRecord) -> dict[str, Any]:
@@ -71,37 +57,54 @@ def record_json(record: RunRecord) -> dict[str, Any]:
         "artifacts": [a.as_dict() for a in record.artifacts],
         "device": record.device,
         "warnings": record.warnings,
+        **({} if record.trial is None else {"trial": record.trial}),
     }
 
 
-def runs_report(records: list[RunRecord]) -> Report:
-    """Return the table of runs, oldest first."""
-    table = Table(
-        "", ["run", "started", "stage", "name", "status", "duration", "read", "wrote", "metrics"]
-    )
-    for r in records:
-        metrics = ", ".join(f"{k}={_num(v)}" for k, v in list(r.metrics.items())[:4])
-        table.rows.append(
-            [
-                r.id,
-                _when(r.started),
-                r.stage,
-                r.name,
-                r.status,
-                "" if r.duration is None else duration_text(r.duration),
-                _refs(r.inputs),
-                _refs(r.outputs),
-                metrics,
-            ]
-        )
-    notes = [] if records else ["no runs recorded yet: run a `%%mlwork STAGE` cell"]
-    return Report([table], notes)
+def trial_json(record: RunRecord) -> dict[str, Any]:
+    """Return a tune trial as a row of `show --json`'s ``trials``."""
+    trial = record.trial or {}
+    return {
+        "trial": trial.get("id"),
+        "run": record.id,
+        "number": trial.get("number"),
+        "status": trial.get("status", record.status),
+        "params": trial.get("params", {}),
+        "score": trial.get("score"),
+        "best_step": trial.get("best_step"),
+        "duration_s": trial.get("duration_s", record.duration),
+        "message": trial.get("message"),
+    }
+
+
+def _with_trials(top: list[RunRecord], every: list[RunRecord]) -> list[RunRecord]:
+    """Return the top-level runs, each followed by its trial runs in trial order."""
+    children: dict[str, list[RunRecord]] = {}
+    for r in every:
+        if r.parent is not None:
+            children.setdefault(r.parent, []).append(r)
+    ordered = []
+    for r in top:
+        ordered.append(r)
+        ordered.extend(sorted(children.get(r.id, []), key=_trial_order))
+    return ordered
+
+
+def _trial_order(record: RunRecord) -> tuple[float, float]:
+    number = (record.trial or {}).get("number")
+    return (float(number) if isinstance(number, int | float) else float("inf"), record.started)
 
 
 def show_report(
-    record: RunRecord, env: dict[str, Any] | None, series: dict[str, list[tuple[int, float]]]
+    record: RunRecord,
+    env: dict[str, Any] | None,
+    series: dict[str, list[tuple[int, float]]],
+    trials: list[RunRecord] | None = None,
 ) -> Report:
-    """Return one run in full: summary, data, params, metrics, artifacts, environment, code."""
+    """Return one run in full: summary, data, params, metrics, trials, artifacts, env, code.
+
+    The code and multi-line params (a model summary) are blocks that keep their line breaks.
+    """
     summary = Table(
         "run",
         ["field", "value"],
@@ -112,13 +115,15 @@ def show_report(
             ["status", record.status],
             ["notebook", record.notebook],
             ["cell", record.cell_id or ""],
-            ["started", _when(record.started)],
+            ["started", when_text(record.started)],
             ["duration", "" if record.duration is None else duration_text(record.duration)],
             ["environment", record.env_hash or ""],
         ],
     )
+    summary.cell_css[3, 1] = STATUS_CSS.get(record.status, "")
     if record.error:
         summary.rows.append(["error", record.error])
+        summary.cell_css[len(summary.rows) - 1, 1] = "white-space:pre-wrap"
     data = Table("data", ["direction", "kind", "name", "fingerprint", "method", "shape"])
     for direction, refs in (("read", record.inputs), ("wrote", record.outputs)):
         for ref in refs:
@@ -127,12 +132,13 @@ def show_report(
     params = Table(
         "params",
         ["name", "value"],
-        [[k, json.dumps(v, default=repr)] for k, v in record.params.items()],
+        [[k, json.dumps(v, default=repr)] for k, v in record.params.items() if not is_multiline(v)],
     )
+    texts = [Code(k, v) for k, v in record.params.items() if is_multiline(v)]
     metrics = Table(
         "metrics",
         ["name", "final", "points"],
-        [[k, _num(v), str(len(series.get(k, [])))] for k, v in record.metrics.items()],
+        [[k, metric_text(v), str(len(series.get(k, [])))] for k, v in record.metrics.items()],
     )
     artifacts = Table(
         "artifacts",
@@ -150,58 +156,29 @@ def show_report(
         if git:
             dirty = " (dirty)" if git.get("dirty") else ""
             env_table.rows.append(["git", f"{git.get('commit', '')}{dirty}"])
-    notes = [f"code:\n{record.code}"] + [f"warning: {w}" for w in record.warnings]
-    return Report([summary, data, params, metrics, artifacts, env_table], notes)
+    sections: list[Table | Code] = [summary, data, params, *texts, metrics]
+    if trials:
+        sections.append(_trials_table(trials))
+    sections += [artifacts, env_table, Code("code", record.code)]
+    return Report(sections, [f"warning: {w}" for w in record.warnings])
 
 
-def _pairs(a: dict[str, Any], b: dict[str, Any]) -> list[list[str]]:
+def _trials_table(trials: list[RunRecord]) -> Table:
     rows = []
-    for key in sorted(a.keys() | b.keys()):
-        va, vb = a.get(key), b.get(key)
-        if va != vb:
-            rows.append([key, "" if va is None else str(va), "" if vb is None else str(vb)])
-    return rows
-
-
-def diff_report(
-    a: RunRecord, b: RunRecord, env_a: dict[str, Any] | None, env_b: dict[str, Any] | None
-) -> Report:
-    """Return what differs between two runs: code, params, metrics, data, environment."""
-    cols = ["name", a.id[-8:], b.id[-8:]]
-    params = Table("params", cols, _pairs(a.params, b.params))
-    metrics = Table(
-        "metrics",
-        cols,
-        _pairs(
-            {k: _num(v) for k, v in a.metrics.items()}, {k: _num(v) for k, v in b.metrics.items()}
-        ),
-    )
-    data = Table(
-        "data",
-        cols,
-        _pairs(
-            {
-                f"{'read' if r in a.inputs else 'wrote'} {r.name}": r.fingerprint[:12]
-                for r in a.inputs + a.outputs
-            },
-            {
-                f"{'read' if r in b.inputs else 'wrote'} {r.name}": r.fingerprint[:12]
-                for r in b.inputs + b.outputs
-            },
-        ),
-    )
-    env = Table("environment", cols)
-    if env_a is not None and env_b is not None:
-        env.rows = [[k, str(old), str(new)] for k, old, new in environment.diff(env_a, env_b)]
-    notes = []
-    if a.code != b.code:
-        lines = difflib.unified_diff(
-            a.code.splitlines(), b.code.splitlines(), a.id[-8:], b.id[-8:], lineterm=""
+    for t in map(trial_json, trials):
+        params = ", ".join(f"{k}={v}" for k, v in t["params"].items())
+        duration = t["duration_s"]
+        rows.append(
+            [
+                str(t["trial"]),
+                str(t["status"]),
+                metric_text(t["score"]),
+                "" if t["best_step"] is None else str(t["best_step"]),
+                "" if duration is None else duration_text(duration),
+                params,
+            ]
         )
-        notes.append("code:\n" + "\n".join(lines))
-    if not (params.rows or metrics.rows or data.rows or env.rows or notes):
-        notes.append("the two runs recorded the same code, params, metrics, data and environment")
-    return Report([params, metrics, data, env], notes)
+    return Table("trials", ["trial", "status", "score", "best step", "duration", "params"], rows)
 
 
 def seed_everything(seed: int) -> dict[str, int]:
@@ -230,22 +207,32 @@ def record_command(source: RecordSource, args: argparse.Namespace) -> tuple[Repo
     `args` has the command's arguments: ``stage``, ``name``, ``last`` (runs); ``run`` (show);
     ``run_a``, ``run_b`` (diff).
     """
+    # Imported here: `%load_ext` imports this module, and needs neither.
+    from mlwork_jupyter.sharing.run_diff import diff_report
+    from mlwork_jupyter.sharing.runs_table import runs_report
+
     if args.command == "runs":
         records = source.runs(stage=args.stage, name=args.name, last=args.last)
+        if not getattr(args, "top", False):
+            records = _with_trials(records, source.runs(stage=args.stage, include_children=True))
         return runs_report(records), [record_json(r) for r in records]
     if args.command == "show":
         record = source.get(args.run)
         env = source.environment(record.env_hash)
         series = source.series(record.id)
+        trials = _with_trials([record], source.runs(include_children=True))[1:]
         payload = {**record_json(record), "environment": env, "series": series}
-        return show_report(record, env, series), payload
+        if trials or record.stage == "tune":
+            payload["trials"] = [trial_json(t) for t in trials]
+        return show_report(record, env, series, trials), payload
     a, b = source.get(args.run_a), source.get(args.run_b)
     report = diff_report(a, b, source.environment(a.env_hash), source.environment(b.env_hash))
+    texts = [f"{s.title}:\n{s.body}" for s in report.sections if isinstance(s, Code) and s.body]
     payload = {
         "a": a.id,
         "b": b.id,
         "tables": {t.title: t.rows for t in report.tables},
-        "notes": report.notes,
+        "notes": texts + report.notes,
     }
     return report, payload
 

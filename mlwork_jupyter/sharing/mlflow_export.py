@@ -107,6 +107,10 @@ def _tags(record: RunRecord, parent: str | None, cell: int | None) -> dict[str, 
         tags["mlwork.error"] = _clip(record.error, _TAG_MAX)
     if parent:
         tags["mlflow.parentRunId"] = parent
+    trial = record.trial or {}
+    for key in ("id", "number", "status", "objective", "direction", "best_step"):
+        if trial.get(key) is not None:
+            tags[f"mlwork.trial.{key}"] = str(trial[key])
     for direction, refs in (("input", record.inputs), ("output", record.outputs)):
         for ref in refs:
             tags[f"mlwork.{direction}.{mlflow_key(ref.name)}"] = f"{ref.kind}:{ref.fingerprint}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,6 +142,8 @@ class _CellState:
     files: audit.FileAccessLog | None = None
     outcome: BaseException | None = None
     env_summary: dict[str, Any] = field(default_factory=dict)
+    # Top-level modules the cell imports or whose values it read or bound: its card's packages.
+    modules: frozenset[str] = frozenset()
     card: Any = None
     declared: dict[str, Any] = field(default_factory=dict)
 
@@ -225,7 +228,8 @@ class Workbench:
         except Exception:  # an exotic array type must not break the user's cell
             return None
 
-    def _environment(self, run: ActiveRun) -> dict[str, Any]:
+    def _environment(self, run: ActiveRun, modules: frozenset[str]) -> dict[str, Any]:
+        """Store the environment; return the card's summary, its packages those of `modules`."""
         snap = environment.snapshot()
         run.record.env_hash = snap.hash
         store = run.store
@@ -239,7 +243,7 @@ class Workbench:
             "hash": snap.hash,
             "python": snap.data.get("python", {}).get("version"),
             "platform": snap.data.get("platform", {}).get("platform"),
-            "packages": environment.packages_in_use(snap),
+            "packages": environment.packages_in_use(snap, modules),
         }
         if self._full_env_sent != snap.hash:
             summary["all_packages"] = snap.data.get("packages", {})
@@ -257,12 +261,14 @@ class Workbench:
                     state.read_values[name] = value
         return state
 
-    def _start(self, record: RunRecord) -> tuple[ActiveRun, dict[str, Any]]:
+    def _start(
+        self, record: RunRecord, modules: frozenset[str]
+    ) -> tuple[ActiveRun, dict[str, Any]]:
         """Open the run: the store (if it can be had), the environment, the `running` row."""
         run = ActiveRun(record, self.store())
         if run.store is None:
             run.warn(f"store unavailable ({self._store_error}); this record is in the output only")
-        env_summary = self._environment(run)
+        env_summary = self._environment(run, modules)
         if run.store is not None:
             try:
                 run.store.start_run(record)
@@ -281,7 +287,10 @@ class Workbench:
             code_hash=code_hash(code),
             notebook=self.notebook,
         )
-        return self._start(record)
+        # The callback is Keras': its module is in use whatever the cell imports.
+        keras = [sys.modules["keras"]] if "keras" in sys.modules else []
+        modules = environment.imported_modules(code) | environment.value_modules(keras)
+        return self._start(record, modules)
 
     def close_run(self, run: ActiveRun, env_summary: dict[str, Any], status: str) -> None:
         """Finish a run from `open_run`: final status, store, and its card in the output."""
@@ -310,7 +319,11 @@ class Workbench:
         state = self._reads(names.loads, namespace)
         for line in self.lineage.stale({k: fp.digest for k, fp in state.reads.items()}):
             self.output.warning(line)
-        run, state.env_summary = self._start(record)
+        loaded = [namespace[n] for n in names.loads if n in namespace]
+        state.modules = environment.imported_modules(request.code) | environment.value_modules(
+            loaded
+        )
+        run, state.env_summary = self._start(record, state.modules)
         state.declared = _declared_params(request.code)
         if state.declared:
             run.log_params(state.declared)
@@ -417,7 +430,10 @@ class Workbench:
         record = run.record
         record.ended = time.time()
         outcome = state.outcome
-        if outcome is None:
+        if outcome is None and run.failure is not None:
+            record.status = "error"
+            record.error = secrets.mask_text(run.failure)
+        elif outcome is None:
             record.status = "ok"
         elif isinstance(outcome, KeyboardInterrupt):
             record.status = "interrupted"
@@ -440,9 +456,23 @@ class Workbench:
         )
         if record.status == "ok" and record.stage in _TRAINING_STAGES:
             self._note_training(run, namespace, state)
+        self._packages_written(namespace, stores, state)
         run.reads = {}
         run.finish()
         self.output.update_card(state.card, record.compact(state.env_summary))
+
+    @staticmethod
+    def _packages_written(
+        namespace: dict[str, Any], stores: frozenset[str], state: _CellState
+    ) -> None:
+        """Add the packages of the values the cell bound to its card's (a fitted model's)."""
+        bound = environment.value_modules(namespace[n] for n in stores if n in namespace)
+        if bound <= state.modules or "packages" not in state.env_summary:
+            return
+        snap = environment.snapshot()
+        if snap.hash == state.env_summary.get("hash"):  # the versions the run recorded
+            state.modules |= bound
+            state.env_summary["packages"] = environment.packages_in_use(snap, state.modules)
 
     def _note_training(self, run: ActiveRun, namespace: dict[str, Any], state: _CellState) -> None:
         """Keep the row hashes of the tables a train run read, for the leakage check."""

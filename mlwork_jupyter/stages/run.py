@@ -72,6 +72,9 @@ class ActiveRun:
         self.deployments: list[Any] = []
         # The display a live evaluate panel opened: `mlwork.evaluate` fills it in.
         self.evaluation_display: Any = None
+        # Why the run failed although the cell raised nothing (a search whose trials all
+        # failed): the run ends as `error` with this one-line reason.
+        self.failure: str | None = None
         self._pending: list[tuple[str, int, float, float]] = []
         self._last_flush = time.monotonic()
         self._lock = threading.Lock()

@@ -27,11 +27,13 @@ if TYPE_CHECKING:
     from types import CodeType
 
     from mlwork_jupyter.display.output import Output
+    from mlwork_jupyter.display.panel import Panel
+    from mlwork_jupyter.ml.keras_capture import KerasCapture
     from mlwork_jupyter.ml.multiworker.cluster import ClusterSpec
     from mlwork_jupyter.ml.strategy import StrategyChoice
     from mlwork_jupyter.stages.run import ActiveRun
 
-__all__ = ["TrainStage", "uses_tensorflow"]
+__all__ = ["TrainStage", "save_model", "uses_tensorflow"]
 
 _TF_WORDS = re.compile(r"\b(?:keras|tensorflow|tf)\b")
 
@@ -46,6 +48,9 @@ class TrainStage(Stage):
 
     name = "train"
     panel_kind: ClassVar[str] = "train"
+    workers_help: ClassVar[str] = (
+        "train on N worker processes on 127.0.0.1 (MultiWorkerMirroredStrategy)"
+    )
 
     def __init__(self, output: Output | None = None) -> None:
         super().__init__(output)
@@ -74,7 +79,7 @@ class TrainStage(Stage):
             "--workers",
             type=int,
             metavar="N",
-            help="train on N worker processes on 127.0.0.1 (MultiWorkerMirroredStrategy)",
+            help=cls.workers_help,
         )
         parser.add_argument(
             "--hosts",
@@ -94,7 +99,11 @@ class TrainStage(Stage):
         requested = getattr(options, "strategy", "auto") if options is not None else "auto"
         if self._prepare_workers(options, requested):
             return  # the workers choose their devices, not this kernel
-        if not uses_tensorflow(request.code):
+        self._choose_strategy(request.code, requested)
+
+    def _choose_strategy(self, code: str, requested: str) -> None:
+        """Detect the devices and choose the strategy for a cell that uses TensorFlow."""
+        if not uses_tensorflow(code):
             return
         from mlwork_jupyter.ml.devices import detect
         from mlwork_jupyter.ml.strategy import choose_strategy
@@ -155,7 +164,6 @@ class TrainStage(Stage):
 
     @contextlib.contextmanager
     def _keras(self, run: ActiveRun, request: CellRequest) -> Iterator[None]:
-        from mlwork_jupyter.display.panel import Panel
         from mlwork_jupyter.ml.keras_capture import capture_keras_fit
         from mlwork_jupyter.ml.strategy import enable_mixed_precision, make_strategy
 
@@ -170,11 +178,7 @@ class TrainStage(Stage):
             run.record.device["tensorflow_messages"] = self.devices.startup_messages
         for note in self.devices.notes:
             run.warn(note)
-        publish = None if self.output is None else self.output.publisher()
-        panel = None
-        if publish is not None:
-            panel = Panel(publish, kind=self.panel_kind, title=run.record.name)
-        reporter = RunReporter(run, panel)
+        panel, reporter = self._fit_reporting(run)
         with contextlib.ExitStack() as stack:
             options = request.options
             if options is not None and getattr(options, "mixed_precision", False):
@@ -184,17 +188,41 @@ class TrainStage(Stage):
                 run.record.device["mixed_precision"] = message
             if choice.name != "default":
                 stack.enter_context(make_strategy(choice).scope())
-            capture = stack.enter_context(capture_keras_fit(reporter))
+            # The live panel replaces Keras' progress lines, unless kept or `verbose=` is given.
+            quiet = panel is not None and not getattr(self.output, "keras_progress", False)
+            capture = stack.enter_context(
+                capture_keras_fit(reporter, route=self._fit_route(), quiet=quiet)
+            )
 
             def finish(status: str) -> None:
-                if panel is not None and capture.fits:
-                    panel.close(status)
-                if status == "ok":
-                    for model in capture.models:
-                        _save_model(run, model)
+                self._fits_done(run, panel, capture, status)
 
             with _on_exit(finish):
                 yield
+
+    def _fit_reporting(self, run: ActiveRun) -> tuple[Panel | None, RunReporter]:
+        """Return the live panel (None in a terminal) and the reporter the fits report to."""
+        from mlwork_jupyter.display.panel import Panel
+
+        publish = None if self.output is None else self.output.publisher()
+        panel = (
+            None if publish is None else Panel(publish, kind=self.panel_kind, title=run.record.name)
+        )
+        return panel, RunReporter(run, panel)
+
+    def _fit_route(self) -> Callable[[], Any] | None:
+        """Where a fit reports instead of the run (a tune trial); None: always the run."""
+        return None
+
+    def _fits_done(
+        self, run: ActiveRun, panel: Panel | None, capture: KerasCapture, status: str
+    ) -> None:
+        """Close the panel and keep the trained models, once the cell's fits are done."""
+        if panel is not None and capture.fits:
+            panel.close(status)
+        if status == "ok":
+            for model in capture.models:
+                save_model(run, model)
 
     @contextlib.contextmanager
     def _cluster(self, run: ActiveRun) -> Iterator[None]:
@@ -331,12 +359,19 @@ def _mixed_precision(enable: Any, devices: Any) -> Iterator[str]:
         keras.mixed_precision.set_global_policy(before)
 
 
-def _save_model(run: ActiveRun, model: Any) -> None:
-    """Store a trained model as a `.keras` artifact, else its weights; say which in the record.
+def save_model(run: ActiveRun, model: Any) -> None:
+    """Store a trained model as an artifact: Keras' as `.keras`, else its weights; others pickled.
 
     A subclassed model without `get_config` cannot be saved whole; its weights
     (``NAME.weights.h5``) still let deploy and rerun rebuild it from the cell's code.
     """
+    keras_made = ("keras", "tf_keras", "tensorflow")
+    if not any(cls.__module__.startswith(keras_made) for cls in type(model).__mro__):
+        try:
+            run.log_artifact(model)
+        except Exception as exc:
+            run.warn(f"best model not saved ({error_line(exc)})")
+        return
     name = str(getattr(model, "name", "model"))
     try:
         run.log_artifact(model, f"{name}.keras")

@@ -123,6 +123,13 @@ def test_an_error_on_the_workers_is_an_error_run_and_leaves_no_process(kernel_fa
         assert runs["unsent"].status == "error"
 
 
+def _epoch_stored(folder):
+    if not (folder / ".mlwork").exists():
+        return False
+    with Store(folder / ".mlwork") as store:
+        return any(store.series(run.id).get("loss") for run in store.runs())
+
+
 def test_interrupting_the_kernel_stops_every_worker(kernel_factory, tmp_path):
     km, kc = kernel_factory()
     execute(kc, SETUP)
@@ -138,6 +145,10 @@ def test_interrupting_the_kernel_stops_every_worker(kernel_factory, tmp_path):
     deadline = time.monotonic() + 120
     while not flag.exists():
         assert time.monotonic() < deadline, "no epoch finished on the workers"
+        time.sleep(0.1)
+    # The worker writes the flag before its epoch's event reaches the kernel: wait for that too.
+    while not _epoch_stored(tmp_path):
+        assert time.monotonic() < deadline, "no epoch reached the store"
         time.sleep(0.1)
     assert len(_children(km)) >= 2
     km.interrupt_kernel()

@@ -57,6 +57,7 @@ def _store_with_series(folder):
         parent = RunRecord(new_run_id(), "tune", "search", "tuner.search()", "h1", "nb.ipynb")
         store.start_run(parent)
         trial = RunRecord(new_run_id(), "tune", "trial-1", "", "h2", "nb.ipynb", parent=parent.id)
+        trial.trial = {"id": "03", "number": 4, "status": "ok", "score": 0.9, "best_step": 2}
         store.start_run(trial)
         store.append_series(trial.id, [("loss", s, 1.0 / (s + 1), 0.0) for s in range(5)])
         trial.metrics = {"loss": 0.2}
@@ -80,6 +81,9 @@ def test_export_of_a_store_keeps_series_children_and_status(tmp_path, file_store
     history = client.get_metric_history(child.info.run_id, "loss")
     assert [(m.step, m.value) for m in history] == [(s, 1.0 / (s + 1)) for s in range(5)]
     assert child.data.params == {"units": "32", "odd_key_x_": "v"}
+    assert child.data.tags["mlwork.trial.id"] == "03"
+    assert child.data.tags["mlwork.trial.status"] == "ok"
+    assert child.data.tags["mlwork.trial.best_step"] == "2"
 
 
 def test_the_file_store_needs_its_opt_in(tmp_path, monkeypatch, capsys):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import TYPE_CHECKING
 
 import pytest
@@ -16,6 +17,9 @@ if TYPE_CHECKING:
 
 @pytest.fixture
 def ip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator:
+    # A doctest run earlier in the session leaves `builtins._` behind, and IPython then never
+    # binds `_` to a cell's value (it will not shadow a builtin `_`, as gettext installs).
+    monkeypatch.delattr(builtins, "_", raising=False)
     globalipapp.start_ipython()
     shell = globalipapp.get_ipython()
     monkeypatch.chdir(tmp_path)

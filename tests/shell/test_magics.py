@@ -202,7 +202,7 @@ def test_runs_show_diff_line_magics(ip, store):
         ip.run_line_magic("mlwork", "runs")
     text = cap.outputs[0].data["text/plain"]
     runs = store().runs()
-    assert all(r.id in text for r in runs)
+    assert all(r.id[-8:] in text for r in runs)  # the eight characters cards show
     with capture_output() as cap:
         ip.run_line_magic("mlwork", f"diff {runs[0].id} {runs[1].id}")
     text = cap.outputs[0].data["text/plain"]

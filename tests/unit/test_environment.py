@@ -18,9 +18,11 @@ from mlwork_jupyter.provenance.environment import (
     ENV_ALLOWLIST,
     Snapshot,
     diff,
+    imported_modules,
     packages_in_use,
     set_seeds,
     snapshot,
+    value_modules,
 )
 from mlwork_jupyter.provenance.secrets import MASK
 
@@ -219,6 +221,26 @@ def test_packages_in_use_follows_the_imports() -> None:
     assert "ruff" in snap.data["packages"]
     assert "ruff" not in in_use  # installed, never imported
     assert all(snap.data["packages"][name] == v for name, v in in_use.items())
+
+
+def test_packages_in_use_of_a_cell_are_what_it_imports_and_touches() -> None:
+    import pandas as pd
+
+    code = (
+        "import json, os.path\n"
+        "import pandas as pd\n"
+        "from sklearn.linear_model import LogisticRegression\n"
+        "from . import local\n"
+        "def f():\n    import xxhash\n"
+    )
+    assert imported_modules(code) == {"json", "os", "pandas", "sklearn", "xxhash"}
+    assert imported_modules("!pip install x") == frozenset()  # IPython syntax: nothing known
+    touched = value_modules([pd.Series([1.0]).to_numpy(), pd, pd.DataFrame, print, object()])
+    assert touched == {"numpy", "pandas", "builtins"}
+    snap = snapshot()
+    in_use = packages_in_use(snap, imported_modules(code) | touched)
+    assert set(in_use) == {"numpy", "pandas", "scikit-learn", "xxhash"}  # no stdlib, no pytest
+    assert in_use["pandas"] == snap.data["packages"]["pandas"]
 
 
 def test_diff_lists_changed_added_and_removed_leaves() -> None:

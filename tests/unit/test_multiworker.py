@@ -399,3 +399,28 @@ def test_a_worker_on_another_machine_is_started_by_the_user_and_joins(tmp_path):
     [remote] = started
     assert remote.wait(timeout=30) == 0
     assert (tmp_path / "stop").exists()
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs POSIX interval timers")
+def test_an_interrupt_while_stopping_still_kills_and_reaps_every_process():
+    stubborn = subprocess.Popen(
+        [sys.executable, "-c", SLEEPER, "stubborn"], stdout=subprocess.PIPE, start_new_session=True
+    )
+    assert stubborn.stdout is not None
+    stubborn.stdout.readline()  # its SIGTERM handler is set
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 0.3)
+    started = time.monotonic()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            stop([stubborn], grace_s=30)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        stubborn.stdout.close()
+    assert time.monotonic() - started < 10
+    assert stubborn.returncode == -signal.SIGKILL

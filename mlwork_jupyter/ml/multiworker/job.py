@@ -36,7 +36,16 @@ if TYPE_CHECKING:
     from mlwork_jupyter.ml.multiworker.cluster import ClusterSpec
     from mlwork_jupyter.ml.reporter import Reporter
 
-__all__ = ["Outcome", "WorkerError", "remote_command", "replay", "run_job", "stop"]
+__all__ = [
+    "Outcome",
+    "WorkerError",
+    "remote_command",
+    "replay",
+    "run_job",
+    "start_worker",
+    "stop",
+    "worker_environment",
+]
 
 EVENTS_FILE = "events.jsonl"
 OUTCOME_FILE = "outcome.pkl"
@@ -143,38 +152,65 @@ def _signal_group(process: subprocess.Popen[bytes], sig: int) -> None:
 
 
 def stop(processes: Iterable[subprocess.Popen[bytes]], grace_s: float = 3.0) -> None:
-    """Terminate each process's group, kill what is left after `grace_s`, and reap them all."""
+    """Terminate each process's group, kill what is left after `grace_s`, and reap them all.
+
+    An interrupt while waiting cuts the grace period short: what is left is killed and reaped
+    before the interrupt goes on.
+    """
     processes = list(processes)
-    for process in processes:
-        _signal_group(process, signal.SIGTERM)
-    deadline = time.monotonic() + grace_s
-    for process in processes:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(max(deadline - time.monotonic(), 0.0))
-    for process in processes:
-        _signal_group(process, getattr(signal, "SIGKILL", signal.SIGTERM))
-    for process in processes:
-        process.wait()
+    try:
+        for process in processes:
+            _signal_group(process, signal.SIGTERM)
+        deadline = time.monotonic() + grace_s
+        for process in processes:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(max(deadline - time.monotonic(), 0.0))
+    finally:
+        for process in processes:
+            _signal_group(process, getattr(signal, "SIGKILL", signal.SIGTERM))
+        for process in processes:
+            process.wait()
 
 
-def _worker_env(spec: ClusterSpec, index: int) -> dict[str, str]:
+def worker_environment(gpus: str | None = None, **values: str) -> dict[str, str]:
+    """Return the environment of a worker process started from this kernel.
+
+    The kernel's own, plus: its ``sys.path`` (a path the notebook appended included), unbuffered
+    output, a plotting backend that needs no kernel, the kernel's pid (the worker exits when
+    the kernel is gone), `gpus` as ``CUDA_VISIBLE_DEVICES`` (None: left as it is) and `values`.
+    """
     env = dict(os.environ)
-    # The workers see what the kernel imports from (a path the notebook appended included).
     paths = [p for p in sys.path if p and Path(p).is_dir()]
     if env.get("PYTHONPATH"):
         paths.append(env["PYTHONPATH"])
     env.update(
-        TF_CONFIG=spec.tf_config(index),
         PYTHONPATH=os.pathsep.join(paths),
         PYTHONUNBUFFERED="1",
         MPLBACKEND="Agg",  # the kernel's inline backend needs a kernel
     )
-    gpus = spec.gpus_of(index)
     if gpus is not None:
         env["CUDA_VISIBLE_DEVICES"] = gpus
-    env[COMMUNICATION_ENV] = spec.communication
+    env.update(values)
     env[PARENT_ENV] = str(os.getpid())
     return env
+
+
+def start_worker(
+    module: str, folder: Path, env: Mapping[str, str], stdout: Path, stderr: Path
+) -> subprocess.Popen[bytes]:
+    """Start ``python -m MODULE FOLDER`` in its own session, its output going to two files.
+
+    Its own session: the kernel's interrupt does not reach it, and `stop` ends its whole group.
+    """
+    with stdout.open("wb") as out, stderr.open("wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", module, str(folder)],
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=log,
+            start_new_session=True,
+        )
 
 
 def _start(spec: ClusterSpec, folder: Path) -> dict[int, subprocess.Popen[bytes]]:
@@ -184,18 +220,18 @@ def _start(spec: ClusterSpec, folder: Path) -> dict[int, subprocess.Popen[bytes]
         for index in range(len(spec.addresses)):
             if index in spec.remote:
                 continue
-            with (
-                (folder / f"worker-{index}.out").open("wb") as out,
-                (folder / f"worker-{index}.log").open("wb") as log,
-            ):
-                processes[index] = subprocess.Popen(
-                    [sys.executable, "-m", "mlwork_jupyter.ml.multiworker.worker", str(folder)],
-                    env=_worker_env(spec, index),
-                    stdin=subprocess.DEVNULL,
-                    stdout=out,
-                    stderr=log,
-                    start_new_session=True,  # our SIGINT handling, not theirs; one group each
-                )
+            env = worker_environment(
+                spec.gpus_of(index),
+                TF_CONFIG=spec.tf_config(index),
+                **{COMMUNICATION_ENV: spec.communication},
+            )
+            processes[index] = start_worker(
+                "mlwork_jupyter.ml.multiworker.worker",
+                folder,
+                env,
+                folder / f"worker-{index}.out",
+                folder / f"worker-{index}.log",
+            )
     except BaseException:
         stop(processes.values())
         raise

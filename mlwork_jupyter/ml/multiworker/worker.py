@@ -49,7 +49,15 @@ if TYPE_CHECKING:
 
     from mlwork_jupyter.ml.reporter import MetricKind, Progress, Status
 
-__all__ = ["EventWriter", "apply_keras_fix", "keras_fix_applies", "main"]
+__all__ = [
+    "EventWriter",
+    "apply_keras_fix",
+    "cell_traceback",
+    "keras_fix_applies",
+    "main",
+    "shipped_namespace",
+    "watch_kernel",
+]
 
 # The Keras releases whose TensorFlow trainer the fix below was verified against (two workers on
 # 127.0.0.1, tests/kernel/test_multiworker.py); other releases run unpatched, with a warning.
@@ -181,7 +189,7 @@ class EventWriter:
         self._handle.close()
 
 
-def _watch(folder: Path) -> None:
+def watch_kernel(folder: Path) -> None:
     """Exit when the kernel that started this worker is gone or the job's stop file appears."""
     parent = os.environ.get(PARENT_ENV)
     stop = folder / STOP_FILE
@@ -199,7 +207,8 @@ def _task_index() -> int:
     return int(config.get("task", {}).get("index", 0))
 
 
-def _namespace(job: Job, files: ModelFiles) -> dict[str, Any]:
+def shipped_namespace(job: Job, files: ModelFiles) -> dict[str, Any]:
+    """Return a fresh ``__main__`` namespace holding the job's modules and values."""
     namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
     for name, module in job.modules.items():
         namespace[name] = importlib.import_module(module)
@@ -276,7 +285,7 @@ def _run(folder: Path, job: Job, index: int) -> None:
     last = None if job.last_expr is None else marshal.loads(job.last_expr)  # noqa: S302
     with contextlib.ExitStack() as stack:
         stack.enter_context(strategy.scope())
-        namespace = _namespace(job, ModelFiles(folder / "ship"))
+        namespace = shipped_namespace(job, ModelFiles(folder / "ship"))
         capture = None if events is None else stack.enter_context(capture_keras_fit(events))
         exec(code, namespace)  # noqa: S102 - running the user's cell is the point
         result = None if last is None else eval(last, namespace)  # noqa: S307
@@ -285,7 +294,7 @@ def _run(folder: Path, job: Job, index: int) -> None:
         events.close()
 
 
-def _cell_traceback(exc: BaseException, filename: str) -> str:
+def cell_traceback(exc: BaseException, filename: str) -> str:
     """Format the traceback from the cell's own frame down (all of it without one)."""
     tb: TracebackType | None = exc.__traceback__
     while tb is not None and tb.tb_frame.f_code.co_filename != filename:
@@ -298,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mlwork_jupyter.ml.multiworker.worker")
     parser.add_argument("job_dir", type=Path, help="the folder `pack_job` wrote")
     folder: Path = parser.parse_args(argv).job_dir
-    _watch(folder)
+    watch_kernel(folder)
     index = _task_index()
     job: Job | None = None
     try:
@@ -307,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     except BaseException as exc:
         error = {
             "error": error_line(exc),
-            "traceback": _cell_traceback(exc, job.filename if job else ""),
+            "traceback": cell_traceback(exc, job.filename if job else ""),
         }
         # Whole or not at all: the kernel may be watching for it (a worker on another host).
         partial = folder / f".error-{index}.json"
