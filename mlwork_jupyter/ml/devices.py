@@ -11,11 +11,12 @@ from typing import Any, Literal
 
 from mlwork_jupyter.ml.tf_startup import tensorflow_startup
 
-__all__ = ["DeviceInfo", "DeviceKind", "Devices", "detect"]
+__all__ = ["DeviceInfo", "DeviceKind", "Devices", "detect", "probe", "tpu_configured"]
 
 DeviceKind = Literal["CPU", "GPU", "TPU"]
 _TPU_ENV = ("TPU_NAME", "COLAB_TPU_ADDR", "TPU_ACCELERATOR_TYPE", "KUBE_GOOGLE_CLOUD_TPU_ENDPOINTS")
 _MIB = 1024 * 1024
+_SMI_FIELDS = ("index", "name", "memory.total", "compute_cap")
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,9 +167,13 @@ def _gpus(tf: Any, *, memory_growth: bool) -> tuple[list[DeviceInfo], list[str]]
     return gpus, notes
 
 
+def tpu_configured() -> bool:
+    """Tell whether this machine says it has a TPU (``TPU_NAME``, a TPU VM's ``/dev/accel0``)."""
+    return any(os.environ.get(name) for name in _TPU_ENV) or os.path.exists("/dev/accel0")  # noqa: PTH110
+
+
 def _tpus(tf: Any) -> tuple[list[DeviceInfo], str | None, list[str]]:
-    configured = any(os.environ.get(name) for name in _TPU_ENV) or os.path.exists("/dev/accel0")  # noqa: PTH110
-    if not configured:
+    if not tpu_configured():
         return [], None, []
     try:
         resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
@@ -179,6 +184,53 @@ def _tpus(tf: Any) -> tuple[list[DeviceInfo], str | None, list[str]]:
         return [], None, [f"a TPU is configured but could not be resolved ({first})"]
     devices = [DeviceInfo(kind="TPU", name=f"/device:TPU:{i}") for i in range(cores)]
     return devices, address, []
+
+
+def _visible(indices: list[str]) -> list[str]:
+    """Return the nvidia-smi indices CUDA lets a process see, in CUDA's order."""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is None:
+        return indices
+    wanted = [v.strip() for v in visible.split(",") if v.strip()]
+    return [index for index in wanted if index in indices]
+
+
+def probe() -> Devices:
+    """Find the GPUs with ``nvidia-smi`` and the host's CPU, without importing TensorFlow.
+
+    What `choose_strategy` needs before the cell's code runs, so that the cell can set
+    TensorFlow up itself (``KERAS_BACKEND``, ``TF_CPP_MIN_LOG_LEVEL``) before it is imported.
+    `detect` tells what TensorFlow itself sees, once it is imported. No TPUs: a configured TPU
+    is found through TensorFlow (`detect`).
+    """
+    cpu = DeviceInfo(
+        kind="CPU",
+        name="/physical_device:CPU:0",
+        description=_cpu_description(),
+        memory_bytes=_host_memory(),
+    )
+    out = nvidia_smi(",".join(_SMI_FIELDS)) or ""
+    rows: dict[str, list[str]] = {}
+    for line in out.strip().splitlines():
+        cells = [cell.strip() for cell in line.split(",")]
+        if len(cells) == len(_SMI_FIELDS) and cells[0].isdigit():
+            rows[cells[0]] = cells
+    gpus = []
+    for number, index in enumerate(_visible(sorted(rows, key=int))):
+        _, name, mib, capability = rows[index]
+        major, _, minor = capability.partition(".")
+        gpus.append(
+            DeviceInfo(
+                kind="GPU",
+                name=f"/physical_device:GPU:{number}",
+                description=name or None,
+                memory_bytes=int(mib) * _MIB if mib.isdigit() else None,
+                compute_capability=(int(major), int(minor))
+                if major.isdigit() and minor.isdigit()
+                else None,
+            )
+        )
+    return Devices(devices=(cpu, *gpus))
 
 
 def detect(*, memory_growth: bool = True) -> Devices:

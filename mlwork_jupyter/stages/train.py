@@ -60,6 +60,9 @@ class TrainStage(Stage):
         self.cluster_spec: ClusterSpec | None = None
         self.job_dir: Path | None = None
         self._cluster_run: tuple[ActiveRun, RunReporter] | None = None
+        # Until the cell imports Keras, the devices are `probe`'s (no TensorFlow imported).
+        self.deferred = False
+        self.requested = "auto"
 
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
@@ -102,13 +105,21 @@ class TrainStage(Stage):
         self._choose_strategy(request.code, requested)
 
     def _choose_strategy(self, code: str, requested: str) -> None:
-        """Detect the devices and choose the strategy for a cell that uses TensorFlow."""
+        """Find the devices and choose the strategy for a cell that uses TensorFlow.
+
+        Until the cell's own code imports Keras, TensorFlow stays unimported: the devices come
+        from ``nvidia-smi`` (`probe`), so that the cell can still set ``KERAS_BACKEND`` or
+        ``TF_CPP_MIN_LOG_LEVEL`` first; TensorFlow's own view (`detect`) follows at that import.
+        """
         if not uses_tensorflow(code):
             return
-        from mlwork_jupyter.ml.devices import detect
+        from mlwork_jupyter.ml.devices import detect, probe, tpu_configured
         from mlwork_jupyter.ml.strategy import choose_strategy
 
-        self.devices = detect()
+        self.requested = requested
+        self.deferred = not any(m in sys.modules for m in ("keras", "tensorflow"))
+        self.deferred = self.deferred and not tpu_configured()
+        self.devices = probe() if self.deferred else detect()
         self.choice = choose_strategy(self.devices, requested, os.environ.get("TF_CONFIG"))
 
     @property
@@ -164,41 +175,88 @@ class TrainStage(Stage):
 
     @contextlib.contextmanager
     def _keras(self, run: ActiveRun, request: CellRequest) -> Iterator[None]:
-        from mlwork_jupyter.ml.keras_capture import capture_keras_fit
-        from mlwork_jupyter.ml.strategy import enable_mixed_precision, make_strategy
+        """Capture Keras fits in the chosen strategy: now, or when the cell imports Keras."""
+        from mlwork_jupyter.ml.import_hook import when_imported
 
+        panel, reporter = self._fit_reporting(run)
+        # The live panel replaces Keras' progress lines, unless kept or `verbose=` is given.
+        quiet = panel is not None and not getattr(self.output, "keras_progress", False)
+        captures: list[KerasCapture] = []
+        with contextlib.ExitStack() as stack:
+
+            def set_up() -> None:
+                captures.append(self._set_up_keras(run, request, stack, reporter, quiet=quiet))
+
+            def set_up_at_import() -> None:
+                try:
+                    set_up()
+                except Exception as exc:  # the user's import must not fail for our sake
+                    run.warn(f"Keras fits not captured ({error_line(exc)})")
+
+            if self.deferred:
+                stack.enter_context(when_imported(("keras",), set_up_at_import))
+            else:
+                set_up()
+
+            def finish(status: str) -> None:
+                if captures:
+                    self._fits_done(run, panel, captures[0], status)
+
+            with _on_exit(finish):
+                yield
+
+    def _set_up_keras(
+        self,
+        run: ActiveRun,
+        request: CellRequest,
+        stack: contextlib.ExitStack[bool | None],
+        reporter: RunReporter,
+        *,
+        quiet: bool,
+    ) -> KerasCapture:
+        """Enter mixed precision, the strategy's scope and the fit capture; record the device."""
+        import keras
+
+        from mlwork_jupyter.ml.keras_capture import capture_keras_fit
+        from mlwork_jupyter.ml.strategy import (
+            StrategyChoice,
+            choose_strategy,
+            enable_mixed_precision,
+            make_strategy,
+        )
+
+        backend = str(keras.backend.backend())
+        if self.deferred and backend == "tensorflow":
+            from mlwork_jupyter.ml.devices import detect
+
+            # TensorFlow is imported now, by Keras: what it sees, memory growth before any op.
+            self.devices = detect()
+            self.choice = choose_strategy(self.devices, self.requested, os.environ.get("TF_CONFIG"))
+        elif backend != "tensorflow":
+            self.choice = StrategyChoice(
+                "default", f"Keras runs on its {backend} backend: no TensorFlow strategy"
+            )
         choice = self.choice
         assert choice is not None
         run.record.device = {
             "devices": self.devices.to_dict(),
             "strategy": choice.name,
             "reason": choice.reason,
+            "keras_backend": backend,
         }
         if self.devices.startup_messages:
             run.record.device["tensorflow_messages"] = self.devices.startup_messages
         for note in self.devices.notes:
             run.warn(note)
-        panel, reporter = self._fit_reporting(run)
-        with contextlib.ExitStack() as stack:
-            options = request.options
-            if options is not None and getattr(options, "mixed_precision", False):
-                message = stack.enter_context(
-                    _mixed_precision(enable_mixed_precision, self.devices)
-                )
-                run.record.device["mixed_precision"] = message
-            if choice.name != "default":
-                stack.enter_context(make_strategy(choice).scope())
-            # The live panel replaces Keras' progress lines, unless kept or `verbose=` is given.
-            quiet = panel is not None and not getattr(self.output, "keras_progress", False)
-            capture = stack.enter_context(
-                capture_keras_fit(reporter, route=self._fit_route(), quiet=quiet)
-            )
-
-            def finish(status: str) -> None:
-                self._fits_done(run, panel, capture, status)
-
-            with _on_exit(finish):
-                yield
+        options = request.options
+        if backend == "tensorflow" and getattr(options, "mixed_precision", False):
+            message = stack.enter_context(_mixed_precision(enable_mixed_precision, self.devices))
+            run.record.device["mixed_precision"] = message
+        if choice.name != "default":
+            stack.enter_context(make_strategy(choice).scope())
+        return stack.enter_context(
+            capture_keras_fit(reporter, route=self._fit_route(), quiet=quiet)
+        )
 
     def _fit_reporting(self, run: ActiveRun) -> tuple[Panel | None, RunReporter]:
         """Return the live panel (None in a terminal) and the reporter the fits report to."""

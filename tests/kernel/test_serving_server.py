@@ -309,7 +309,13 @@ def test_the_request_log_holds_one_line_per_prediction(sklearn_server, frame):
     post(url, "/invocations", many)
     post(url, "/invocations", many)
     post(url, "/invocations", {"dataframe_records": [{"sepal": 1.0}]})
-    entries = list(read_requests(sklearn_server.log_dir))
+    # The server writes a request's line just after answering it: wait for the last one's.
+    deadline = time.monotonic() + 30
+    entries: list[dict] = []
+    while not entries or not str(entries[-1].get("error")).startswith("missing column"):
+        assert time.monotonic() < deadline, entries[-3:]
+        time.sleep(0.05)
+        entries = list(read_requests(sklearn_server.log_dir))
     ok = [e for e in entries if e["status"] == 200 and e["rows"] == 60]
     assert len(ok) >= 2
     assert ok[-1]["input_fingerprint"] == ok[-2]["input_fingerprint"]

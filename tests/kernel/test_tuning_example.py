@@ -63,3 +63,13 @@ def test_each_tune_cell_shows_its_final_trials_panel(executed):
         assert panel["tune"]["best"] is not None
         html = next(o["data"]["text/html"] for o in cell.outputs if PANEL_MIME in o.get("data", {}))
         assert "<svg" in html
+
+
+def test_the_saved_notebook_shows_static_trials_panels_in_nbconvert_html(executed):
+    from nbconvert import HTMLExporter
+
+    _, nb = executed
+    html, _ = HTMLExporter().from_notebook_node(nb)
+    for name in LIBRARIES:
+        assert f"<strong>{name}</strong>" in html  # each panel's static header
+    assert "best mean_test_score" in html  # the grid search's best, as static HTML
