@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["NO_VALUE", "duration_text", "number_text"]
+__all__ = ["NO_VALUE", "duration_text", "message_line", "number_text"]
 
 NO_VALUE = "\N{EN DASH}"
 
@@ -48,3 +48,19 @@ def number_text(value: float | None) -> str:
     if value != 0 and (abs(value) >= 1e5 or abs(value) < 1e-3):  # noqa: PLR2004
         return f"{value:.3e}"
     return f"{value:.4g}"
+
+
+def message_line(message: str | None) -> str | None:
+    r"""Return the line that says why something failed: a traceback's last line, else the first.
+
+    Examples
+    --------
+    >>> message_line("Traceback (most recent call last):\n  ...\nValueError: bad")
+    'ValueError: bad'
+    """
+    if not message:
+        return None
+    lines = [line.strip() for line in str(message).splitlines() if line.strip()]
+    if not lines:
+        return None
+    return lines[-1] if lines[0].startswith("Traceback") else lines[0]

@@ -63,6 +63,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlwork_jupyter.display import tune_static
 from mlwork_jupyter.display.panel import Panel
+from mlwork_jupyter.display.text import message_line
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -103,13 +104,8 @@ def _json_value(value: Any) -> Any:
 
 def _one_line(text: str | None) -> str | None:
     """Return a message as one line: a traceback's last line, else the first; shortened."""
-    if text is None:
-        return None
-    lines = [line.strip() for line in str(text).splitlines() if line.strip()]
-    if not lines:
-        return None
-    line = lines[-1] if lines[0].startswith("Traceback") else lines[0]
-    return tune_static.shortened(line, _MESSAGE_CHARS)
+    line = message_line(text)
+    return None if line is None else tune_static.shortened(line, _MESSAGE_CHARS)
 
 
 @dataclass(slots=True, eq=False)

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from mlwork_jupyter.display.text import message_line
 from mlwork_jupyter.errors import error_line
 from mlwork_jupyter.provenance import secrets
 from mlwork_jupyter.provenance.record import RunRecord, json_safe, new_run_id
@@ -30,19 +31,9 @@ if TYPE_CHECKING:
     from mlwork_jupyter.ml.reporter import Reporter, Status
     from mlwork_jupyter.ml.tuning import SearchInfo, TrialResult
 
-__all__ = ["TuneSession", "message_line"]
+__all__ = ["TuneSession"]
 
 _MESSAGE_CHARS = 4000
-
-
-def message_line(message: str | None) -> str | None:
-    """Return the line that says why a trial failed: a traceback's last line, else the first."""
-    if not message:
-        return None
-    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
-    if not lines:
-        return None
-    return lines[-1] if lines[0].startswith("Traceback") else lines[0]
 
 
 class _FitReporter(RunReporter):
