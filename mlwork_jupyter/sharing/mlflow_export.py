@@ -150,6 +150,7 @@ def _datasets(record: RunRecord) -> list[Any]:
         )
         for direction, refs in (("read", record.inputs), ("written", record.outputs))
         for ref in refs
+        if ref.kind != "model"  # a model is not a dataset: its tag names the run that made it
     ]
 
 

@@ -110,7 +110,11 @@ def _param_changes(
 
 def _data(record: RunRecord) -> dict[str, str]:
     return {
-        f"{'read' if r in record.inputs else 'wrote'} {r.name}": r.fingerprint[:12]
+        f"{'read' if r in record.inputs else 'wrote'} {r.name}": (
+            f"run {r.fingerprint[-8:]}"
+            if r.kind == "model" and r.fingerprint
+            else r.fingerprint[:12]
+        )
         for r in record.inputs + record.outputs
     }
 

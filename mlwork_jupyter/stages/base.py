@@ -409,6 +409,32 @@ class Workbench:
                 written[name] = fp
         return written
 
+    def _model_refs(
+        self, run: ActiveRun, namespace: dict[str, Any], state: _CellState
+    ) -> list[DataRef]:
+        """Return the models the cell read (and did not rebind), each with the run that made it.
+
+        A model's reference is the run that trained it (`method` ``"run"``, the run id as its
+        fingerprint), or ``"unrecorded"`` when no recorded cell of this kernel trained it.
+        """
+        rebound = set(state.before.rebound(namespace))
+        refs = []
+        for name, value in sorted(run.reads.items()):
+            if name in rebound or name in state.reads or not is_model(value):
+                continue
+            rows = self.training.for_values([value])
+            cls = type(value)
+            refs.append(
+                DataRef(
+                    kind="model",
+                    name=name,
+                    fingerprint="" if rows is None else rows.run_id,
+                    method="unrecorded" if rows is None else "run",
+                    schema={"class": f"{cls.__module__}.{cls.__qualname__}"},
+                )
+            )
+        return refs
+
     @staticmethod
     def _file_refs(paths: set[str]) -> list[DataRef]:
         refs = []
@@ -443,6 +469,7 @@ class Workbench:
             record.error = secrets.mask_text(error_line(outcome))
         written = self._written(namespace, stores, state)
         record.inputs = [_ref(name, fp) for name, fp in state.reads.items()]
+        record.inputs += self._model_refs(run, namespace, state)
         record.outputs = [_ref(name, fp) for name, fp in written.items()]
         if state.files is not None:
             record.inputs += self._file_refs(state.files.reads)

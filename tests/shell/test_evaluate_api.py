@@ -106,3 +106,25 @@ def test_evaluate_outside_a_run_is_the_one_line_error(ip):
     assert ip.run_cell(SETUP).success
     res = ip.run_cell("mlwork.evaluate([0, 1], [0, 1])")
     assert "mlwork.evaluate() needs a run" in str(res.error_in_exec)
+
+
+def test_a_model_the_cell_reads_is_an_input_with_the_run_that_trained_it(ip, store):
+    assert ip.run_cell(SETUP).success
+    assert ip.run_cell(TRAIN).success
+    assert ip.run_cell("other = RandomForestClassifier(n_estimators=3).fit(X_train, y_train)")
+    res = ip.run_cell(
+        "%%mlwork evaluate --name scored\n"
+        "ev = mlwork.evaluate(y_test, model.predict(X_test))\n"
+        "other.predict(X_test[:1])"
+    )
+    assert res.success, res.error_in_exec
+    runs = {r.name: r for r in store().runs()}
+    models = {r.name: r for r in runs["scored"].inputs if r.kind == "model"}
+    assert set(models) == {"model", "other"}
+    assert models["model"].fingerprint == runs["forest"].id
+    assert models["model"].method == "run"
+    assert models["model"].schema == {"class": "sklearn.ensemble._forest.RandomForestClassifier"}
+    # Fitted in a plain cell: no run made it, and the record says so.
+    assert (models["other"].fingerprint, models["other"].method) == ("", "unrecorded")
+    # The train cell that bound `model` did not read it.
+    assert not [r for r in runs["forest"].inputs if r.kind == "model"]
