@@ -417,10 +417,10 @@ class Workbench:
         A model's reference is the run that trained it (`method` ``"run"``, the run id as its
         fingerprint), or ``"unrecorded"`` when no recorded cell of this kernel trained it.
         """
-        rebound = set(state.before.rebound(namespace))
         refs = []
         for name, value in sorted(run.reads.items()):
-            if name in rebound or name in state.reads or not is_model(value):
+            rebound = name in namespace and namespace[name] is not value
+            if rebound or name in state.reads or not is_model(value):
                 continue
             rows = self.training.for_values([value])
             cls = type(value)
