@@ -338,6 +338,7 @@ class MlworkMagics(Magics):
         key, source, written = self._with_pending(source, request.cell_id)
         if written:
             request.code = source.partition("\n")[2].rstrip("\n")
+        request.source = source
         form = bool(getattr(request.options, "form", False))
         self._plan = CellPlan(stage, request, source, raw, key if form else None)
         return self._plan
@@ -366,6 +367,7 @@ class MlworkMagics(Magics):
         if written:
             cell = source.partition("\n")[2]
             request.code = cell.rstrip("\n")
+        request.source = self._kernel_request(source)[1]
         if getattr(request.options, "form", False):
             self.forms().show(key, self._cell_id, source)
         code: str = self._shell.transform_cell(cell)  # type: ignore[no-untyped-call]

@@ -49,6 +49,8 @@ export interface IRunRecord {
   notebook: string | null;
   cellId: string | null;
   codeHash: string | null;
+  /** SHA-256 hex of the whole cell source that ran, as the notebook held it. */
+  codeSha256: string | null;
   error: string | null;
   environment: IEnvironment | null;
   inputs: IDataRef[];
@@ -90,6 +92,7 @@ export function parseRecord(payload: unknown): IRunRecord {
     notebook: Private.optStr(obj, 'notebook'),
     cellId: Private.optStr(obj, 'cell_id'),
     codeHash: Private.optStr(obj, 'code_hash'),
+    codeSha256: Private.optStr(obj, 'code_sha256'),
     error: Private.optText(obj, 'error'),
     environment: Private.environment(obj.environment),
     inputs: Private.list(obj, 'inputs', Private.dataRef),

@@ -22,16 +22,24 @@ Payload schema (version 1; plain JSON, no NaN: non-finite numbers are ``null``):
         "elapsed_s": 1.3
       },
       "series": {                       # epoch series by metric name; batch series "batch/NAME"
-        "loss": {"unit": "epoch", "x": [1, 2, 3], "y": [0.9, 0.5, null], "points": 3},
+        "loss": {"unit": "epoch", "x": [1, 2, 3], "y": [0.9, 0.5, null], "points": 3,
+                 "bounded": false},     # bounded: values in [0, 1] (accuracy...): no log axis
         "batch/loss": {"unit": "batch", "x": [...], "y": [...], "points": 4500}
       },                                # x/y downsampled by LTTB to <= max_points (2000);
                                         # "points" is the full length held in memory
       "final": {"loss": 0.31, "val_loss": 0.35},   # last epoch value of each epoch series
+      "best": {"loss": {"epoch": 2, "value": 0.5, "goal": "min"}},  # best epoch of each
+                                        # epoch series (goal: min for losses, else max)
+      "early_stopping": [               # one entry per fit that Keras' EarlyStopping watched
+        {"fit": 1, "monitor": "val_loss", "stopped_epoch": 14, "best_epoch": 11,
+         "restored_epoch": 11}          # 1-based; stopped/restored null when it did not
+      ],
       "table": null                     # reserved: {"columns": [...], "rows": [[...], ...]}
     }
 
 Series names beginning ``val_`` (after any ``fitN/`` prefix) are drawn over their training
-counterpart in the same chart.
+counterpart in the same chart. An epoch's values and the header's epoch change in the same
+frame: ``progress.epoch`` is never behind the last charted epoch.
 """
 
 from __future__ import annotations
@@ -47,6 +55,7 @@ from mlwork_jupyter.display.html_table import html_table
 from mlwork_jupyter.display.lttb import lttb
 from mlwork_jupyter.display.svg_chart import chart_svg, family_plots
 from mlwork_jupyter.display.text import NO_VALUE, duration_text, number_text
+from mlwork_jupyter.provenance.metric_direction import higher_is_better, is_bounded
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -165,6 +174,7 @@ class Panel:
         self._last_publish = -math.inf
         self._chart_version = 0
         self._chart_cache: tuple[int, str] | None = None
+        self._early_stopping: list[dict[str, Any]] = []
 
     # --- state -----------------------------------------------------------------------------
 
@@ -178,8 +188,35 @@ class Panel:
                     series = self._series[key] = _Series(kind)
                 series.xs.append(float(step))
                 series.ys.append(float(value))
-            if kind == "epoch" or not self._has_epoch_curve():
+            if kind == "epoch":
+                # The header follows the chart: this epoch is done in the frame that draws it.
+                self._progress["epoch"] = step
+            if kind == "epoch" or not self._has_epoch_points():
                 self._chart_version += 1  # the chart draws batch series only until then
+            self._maybe_publish()
+
+    def early_stopping(
+        self,
+        fit: int,
+        *,
+        monitor: str | None,
+        stopped_epoch: int | None,
+        best_epoch: int | None,
+        restored_epoch: int | None,
+    ) -> None:
+        """Mark where EarlyStopping stopped fit `fit` and which epoch it restored (1-based)."""
+        with self._lock:
+            self._early_stopping = [e for e in self._early_stopping if e["fit"] != fit]
+            self._early_stopping.append(
+                {
+                    "fit": fit,
+                    "monitor": monitor,
+                    "stopped_epoch": stopped_epoch,
+                    "best_epoch": best_epoch,
+                    "restored_epoch": restored_epoch,
+                }
+            )
+            self._chart_version += 1
             self._maybe_publish()
 
     def progress(
@@ -253,7 +290,13 @@ class Panel:
             series: dict[str, Any] = {}
             for name, data in self._series.items():
                 xs, ys = data.shown(self.max_points)
-                series[name] = {"unit": data.unit, "x": xs, "y": ys, "points": len(data.xs)}
+                series[name] = {
+                    "unit": data.unit,
+                    "x": xs,
+                    "y": ys,
+                    "points": len(data.xs),
+                    "bounded": is_bounded(name.removeprefix(_BATCH_PREFIX)),
+                }
             return {
                 "version": _VERSION,
                 "kind": self.kind,
@@ -262,11 +305,26 @@ class Panel:
                 "progress": dict(self._progress),
                 "series": series,
                 "final": self._final(),
+                "best": self._best(),
+                "early_stopping": [dict(e) for e in self._early_stopping],
                 "table": None,
             }
 
-    def _has_epoch_curve(self) -> bool:
-        return any(s.unit == "epoch" and len(s.xs) > 1 for s in self._series.values())
+    def _has_epoch_points(self) -> bool:
+        return any(s.unit == "epoch" and s.xs for s in self._series.values())
+
+    def _best(self) -> dict[str, dict[str, Any]]:
+        """Each epoch series' best point: the lowest loss-like value, else the highest."""
+        best: dict[str, dict[str, Any]] = {}
+        for name, series in self._series.items():
+            if series.unit != "epoch":
+                continue
+            found = _best_point(series.xs, series.ys, higher=higher_is_better(name))
+            if found is not None:
+                epoch, value = found
+                goal = "max" if higher_is_better(name) else "min"
+                best[name] = {"epoch": epoch, "value": value, "goal": goal}
+        return best
 
     def _final(self) -> dict[str, float | None]:
         epoch = {k: s for k, s in self._series.items() if s.unit == "epoch" and s.ys}
@@ -288,20 +346,25 @@ class Panel:
             return self._chart_cache[1]
         series = payload["series"]
         epoch = {
-            name: (s["x"], s["y"])
+            name: (s["x"], s["y"]) for name, s in series.items() if s["unit"] == "epoch" and s["x"]
+        }
+        batch = {
+            name.removeprefix(_BATCH_PREFIX): (s["x"], s["y"])
             for name, s in series.items()
-            if s["unit"] == "epoch" and len(s["x"]) > 1
+            if s["unit"] == "batch" and len(s["x"]) > 1
         }
         if epoch:
-            plots = family_plots(epoch, "epoch")
-        else:
-            batch = {
-                name.removeprefix(_BATCH_PREFIX): (s["x"], s["y"])
-                for name, s in series.items()
-                if s["unit"] == "batch"
+            marks = {
+                name: (float(b["epoch"]), float(b["value"])) for name, b in payload["best"].items()
             }
-            plots = family_plots(batch, "batch")
-        svg = chart_svg(plots)
+            plots = family_plots(epoch, "epoch", best=marks, stops=_stop_marks(payload))
+            svg = chart_svg(plots)
+        elif batch:
+            svg = chart_svg(family_plots(batch, "batch"))
+        elif series:
+            svg = '<div class="mlwork-panel-waiting">waiting for the first epoch…</div>'
+        else:
+            svg = ""
         self._chart_cache = (self._chart_version, svg)
         return svg
 
@@ -334,22 +397,24 @@ class Panel:
 
     def _final_table(self) -> str:
         rows = []
+        best = self._best()
         for name, series in self._series.items():
             if series.unit != "epoch" or not series.ys:
                 continue
-            finite = [v for v in series.ys if math.isfinite(v)]
+            point = best.get(name)
+            goal = "" if point is None else f" ({point['goal']})"
             rows.append(
                 [
                     name,
                     number_text(series.ys[-1]),
-                    number_text(min(finite) if finite else None),
-                    number_text(max(finite) if finite else None),
+                    None if point is None else number_text(point["value"]) + goal,
+                    None if point is None else number_text(point["epoch"]),
                 ]
             )
         if not rows:
             return ""
         return html_table(
-            ["metric", "last", "min", "max"],
+            ["metric", "last", "best", "best epoch"],
             rows,
             style=_STYLE_TABLE,
             cell_styles=(_STYLE_NAME, _STYLE_CELL),
@@ -362,3 +427,32 @@ class Panel:
         parts.extend(self._progress_text(payload["progress"])[:1])
         parts.extend(f"{k} {number_text(v)}" for k, v in list(payload["final"].items())[:6])
         return ", ".join(parts)
+
+
+def _best_point(
+    xs: list[float], ys: list[float], *, higher: bool
+) -> tuple[int | float, float] | None:
+    """Return the (x, y) of the best finite value, the earliest on ties; None when none."""
+    found: tuple[float, float] | None = None
+    for x, y in zip(xs, ys, strict=True):
+        if not math.isfinite(y):
+            continue
+        if found is None or (y > found[1] if higher else y < found[1]):
+            found = (x, y)
+    if found is None:
+        return None
+    x = found[0]
+    return (int(x) if float(x).is_integer() else x), found[1]
+
+
+def _stop_marks(payload: Mapping[str, Any]) -> dict[str, list[tuple[float, str]]]:
+    """EarlyStopping's epochs by fit prefix (``""``, ``"fit2/"``): ``(epoch, label)`` pairs."""
+    marks: dict[str, list[tuple[float, str]]] = {}
+    for entry in payload.get("early_stopping") or []:
+        prefix = "" if entry["fit"] == 1 else f"fit{entry['fit']}/"
+        found = marks.setdefault(prefix, [])
+        if entry["stopped_epoch"] is not None:
+            found.append((float(entry["stopped_epoch"]), "stopped"))
+        if entry["restored_epoch"] is not None:
+            found.append((float(entry["restored_epoch"]), "restored"))
+    return marks

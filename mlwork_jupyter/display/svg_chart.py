@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from html import escape
 from typing import TYPE_CHECKING
 
+from mlwork_jupyter.provenance.metric_direction import is_bounded
+
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-__all__ = ["Line", "Plot", "chart_svg", "family_plots", "nice_ticks"]
+__all__ = ["Line", "Plot", "chart_svg", "family_plots", "log_tick_label", "log_ticks", "nice_ticks"]
 
 _COLOURS = {"train": "#2f6fdf", "val": "#e8590c"}
 _OTHER_COLOURS = ("#2f9e44", "#ae3ec9", "#f08c00", "#0c8599")
@@ -35,6 +37,8 @@ class Line:
     xs: Sequence[float]
     ys: Sequence[float | None]
     dashed: bool = False
+    best: tuple[float, float] | None = None
+    """The best point ``(x, y)``, marked with a ring and its value."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,18 +49,26 @@ class Plot:
     lines: tuple[Line, ...]
     x_label: str = "epoch"
     log_y: bool = False
+    stops: tuple[tuple[float, str], ...] = ()
+    """Vertical marks ``(x, label)``: where EarlyStopping stopped, the epoch it restored."""
 
 
 def family_plots(
     series: Mapping[str, tuple[Sequence[float], Sequence[float | None]]],
     x_label: str = "epoch",
+    *,
+    best: Mapping[str, tuple[float, float]] | None = None,
+    stops: Mapping[str, Sequence[tuple[float, str]]] | None = None,
 ) -> list[Plot]:
     """Group series into one plot per metric family, validation drawn over training.
 
     ``loss`` goes with ``val_loss``, ``fit2/acc`` with ``fit2/val_acc``.
 
     Families keep the order in which their first series appears, except that loss families
-    come first. Loss families whose positive values span a ratio of 30 or more get a log scale.
+    come first. Unbounded families (losses, errors; not accuracy, AUC...) whose positive
+    values span a ratio of 30 or more get a log scale. `best` marks each series' best point
+    (by series name); `stops` adds vertical marks to every plot of a fit (by fit prefix,
+    ``""`` or ``"fit2/"``).
     """
     families: dict[str, dict[str, str]] = {}
     for name in series:
@@ -71,11 +83,19 @@ def family_plots(
     for family in order:
         roles = families[family]
         lines = tuple(
-            Line(role, series[roles[role]][0], series[roles[role]][1], dashed=role == "val")
+            Line(
+                role,
+                series[roles[role]][0],
+                series[roles[role]][1],
+                dashed=role == "val",
+                best=(best or {}).get(roles[role]),
+            )
             for role in ("train", "val")
             if role in roles
         )
-        plots.append(Plot(family, lines, x_label, log_y=_wants_log(family, lines)))
+        prefix = family.rpartition("/")[0]
+        marks = tuple((stops or {}).get(f"{prefix}/" if prefix else "", ()))
+        plots.append(Plot(family, lines, x_label, _wants_log(family, lines), marks))
     return plots
 
 
@@ -84,7 +104,7 @@ def _finite(values: Sequence[float | None]) -> list[float]:
 
 
 def _wants_log(family: str, lines: Sequence[Line]) -> bool:
-    if "loss" not in family.rpartition("/")[2]:
+    if is_bounded(family):
         return False
     values = [v for line in lines for v in _finite(line.ys)]
     if not values or min(values) <= 0:
@@ -108,6 +128,45 @@ def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
         ticks.append(0.0 if abs(value) < step * 1e-9 else value)
         value = first + len(ticks) * step
     return ticks
+
+
+def log_ticks(lo: float, hi: float) -> list[float]:
+    """Return tick values for a log axis over `[lo, hi]` (both > 0): decades, 1-2-5 when few.
+
+    A log axis has no 0: every tick is a positive power of ten (``0.001, 0.01, 0.1, 1``), or
+    1, 2 and 5 times one when the range spans less than two decades; at most about six.
+
+    Examples
+    --------
+    >>> log_ticks(0.0005, 2.0)
+    [0.001, 0.01, 0.1, 1.0]
+    >>> log_ticks(0.15, 0.9)
+    [0.2, 0.5]
+    """
+    if not (math.isfinite(lo) and math.isfinite(hi)) or lo <= 0 or hi < lo:
+        return []
+    first, last = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
+    factors = (1, 2, 5) if last - first <= 2 else (1,)  # noqa: PLR2004 - under two decades
+    step = max(1, math.ceil((last - first + 1) / 6))
+    ticks = [
+        float(f"{m}e{k}")
+        for k in range(first, last + 1)
+        if (k - first) % step == 0
+        for m in factors
+    ]
+    eps = 1e-9 * hi
+    return [t for t in ticks if lo - eps <= t <= hi + eps]
+
+
+def log_tick_label(value: float) -> str:
+    """Return a log tick's label: ``0.01``, ``0.1``, ``1``, ``100`` or ``1e-3``, ``2e4``."""
+    if value <= 0 or not math.isfinite(value):
+        return ""
+    exponent = math.floor(math.log10(value) + 1e-9)
+    mantissa = round(value / 10**exponent, 6)
+    if -2 <= exponent <= 3:  # noqa: PLR2004 - 0.01 up to 5000 read best in plain digits
+        return f"{value:.{max(0, -exponent)}f}"
+    return f"{mantissa:g}e{exponent}"
 
 
 def _label(value: float) -> str:
@@ -139,9 +198,7 @@ class _Scale:
     def ticks(self) -> list[float]:
         if not self.log:
             return nice_ticks(self.lo, self.hi)
-        lo, hi = math.floor(self.lo), math.ceil(self.hi)
-        step = max(1, (hi - lo) // 4)
-        return [10.0**k for k in range(lo, hi + 1, step) if self.lo - 1e-9 <= k <= self.hi + 1e-9]
+        return log_ticks(10**self.lo, 10**self.hi)
 
 
 def _y_range(values: list[float], *, log: bool) -> tuple[float, float]:
@@ -215,7 +272,7 @@ def _plot_svg(plot: Plot, left: float, top: float, width: float) -> list[str]:
             f'<line x1="{x0:.1f}" x2="{x1:.1f}" y1="{y:.1f}" y2="{y:.1f}" '
             'stroke="currentColor" stroke-opacity="0.1"/>'
             f'<text x="{x0 - 6:.1f}" y="{y + 3.5:.1f}" text-anchor="end" opacity="0.75">'
-            f"{escape(_label(tick))}</text>"
+            f"{escape(log_tick_label(tick) if plot.log_y else _label(tick))}</text>"
         )
     x_ticks = nice_ticks(sx.lo, sx.hi)
     if all(float(x).is_integer() for x in xs_all):
@@ -246,7 +303,38 @@ def _plot_svg(plot: Plot, left: float, top: float, width: float) -> list[str]:
             out.extend(
                 f'<circle cx="{px:.1f}" cy="{py:.1f}" r="2.6" fill="{colour}"/>' for px, py in drawn
             )
+        out.extend(_best_mark(line, sx, sy, colour, index))
+    for x_value, label in plot.stops:
+        if sx.lo - 1e-9 <= x_value <= sx.hi + 1e-9:
+            x = sx(x_value)
+            out.append(
+                f'<g class="mlwork-stop-mark"><line x1="{x:.1f}" x2="{x:.1f}" y1="{y1:.1f}" '
+                f'y2="{y0:.1f}" stroke="currentColor" stroke-opacity="0.55" '
+                'stroke-dasharray="2 3"/>'
+                f'<text x="{x + 3:.1f}" y="{y1 + 10 + 11 * (label == "restored"):.1f}" '
+                f'font-size="10" opacity="0.8">{escape(f"{label} {_label(x_value)}")}</text></g>'
+            )
     return out
+
+
+def _best_mark(line: Line, sx: _Scale, sy: _Scale, colour: str, index: int) -> list[str]:
+    """Return a ring around the line's best point, its value and a tooltip."""
+    if line.best is None:
+        return []
+    x_value, y_value = line.best
+    if not (math.isfinite(x_value) and math.isfinite(y_value)) or (sy.log and y_value <= 0):
+        return []
+    x, y = sx(x_value), sy(y_value)
+    anchor = "end" if x > (sx.start + sx.end) / 2 else "start"
+    dx = -7 if anchor == "end" else 7
+    text = f"best {_label(y_value)} @ {_label(x_value)}"
+    return [
+        f'<g class="mlwork-best-mark"><title>{escape(f"{line.label} {text}")}</title>'  # noqa: ISC004
+        f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="none" stroke="{colour}" '
+        'stroke-width="2"/>'
+        f'<text x="{x + dx:.1f}" y="{y - 7 + 20 * index:.1f}" text-anchor="{anchor}" '
+        f'font-size="10" fill="{colour}">{escape(text)}</text></g>'
+    ]
 
 
 def _legend(labels: list[str], width: float) -> list[str]:

@@ -4,7 +4,10 @@ Naming: the first fit of a capture reports bare names (``loss``, ``val_loss``, `
 fit number k >= 2 prefixes every metric and parameter name with ``fitk/`` (``fit2/loss``),
 so two fits in one cell give two series. Epoch metrics use the 1-based epoch as step; batch
 metrics (kind ``"batch"``, at most one report per ``batch_interval_s``) use the 1-based
-global batch number within the fit. Each epoch also reports ``epoch_seconds``.
+global batch number within the fit. Each epoch also reports ``epoch_seconds``. When an
+``EarlyStopping`` callback watched the fit, its outcome is reported after the fit as the
+parameter ``early_stopping`` (``monitor``, 1-based ``stopped_epoch``, ``best_epoch`` and
+``restored_epoch``; None where it did not stop or restore).
 """
 
 from __future__ import annotations
@@ -155,6 +158,7 @@ class FitRecorder:
     _broken: bool = field(init=False, default=False)
     _finished: bool = field(init=False, default=False)
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+    _watched: list[Any] = field(init=False, default_factory=list)
 
     def __post_init__(self) -> None:
         """Set the name prefix of this fit."""
@@ -275,11 +279,41 @@ class FitRecorder:
             eta_s=None if eta is None else round(eta, 3),
         )
 
+    def watch(self, callbacks: Any) -> None:
+        """Keep the fit's ``EarlyStopping`` callbacks, to report their outcome at the end."""
+        import keras
+
+        inner = getattr(callbacks, "callbacks", callbacks)
+        found = inner if isinstance(inner, list | tuple) else [inner]
+        early = keras.callbacks.EarlyStopping
+        self._watched = [c for c in found if isinstance(c, early)]
+
+    def _early_stopping(self) -> dict[str, Any] | None:
+        """Return what the fit's (first) EarlyStopping did, epochs 1-based; None without one."""
+        if not self._watched:
+            return None
+        callback = self._watched[0]
+        stopped = int(getattr(callback, "stopped_epoch", 0) or 0)
+        best = getattr(callback, "best_epoch", None)
+        best_epoch = None if best is None or not self._epochs_done else int(best) + 1
+        restored = bool(getattr(callback, "restore_best_weights", False)) and (
+            getattr(callback, "best_weights", None) is not None
+        )
+        return {
+            "monitor": str(getattr(callback, "monitor", "")) or None,
+            "stopped_epoch": stopped + 1 if stopped > 0 else None,
+            "best_epoch": best_epoch,
+            "restored_epoch": best_epoch if restored else None,
+        }
+
     def finish(self, status: Status, detail: str | None = None) -> None:
         """Report the fit's final status once (from the `fit` wrapper, on every exit path)."""
         if self._finished:
             return
         self._finished = True
+        early = self._early_stopping()
+        if early is not None:
+            self._guard(lambda: self.reporter.params({self.prefix + "early_stopping": early}))
         if (
             status == "ok"
             and self.epochs is not None
@@ -461,6 +495,7 @@ def capture_keras_fit(
             fit_reporter, index = target
         recorder = FitRecorder(fit_reporter, index, _arguments(bound), batch_interval_s)
         ours = fit_callback(recorder)
+        recorder.watch(bound.arguments.get("callbacks"))
         bound.arguments["callbacks"], undo = _with_callback(
             bound.arguments.get("callbacks"), ours, self
         )

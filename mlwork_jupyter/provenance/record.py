@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import secrets as _random
@@ -26,6 +27,7 @@ __all__ = [
     "DataRef",
     "RunRecord",
     "code_hash",
+    "code_sha256",
     "json_safe",
     "new_run_id",
     "resolve_run_id",
@@ -103,6 +105,21 @@ def code_hash(code: str) -> str:
     32
     """
     return xxhash.xxh3_128_hexdigest(code.encode("utf-8", "surrogatepass"))
+
+
+def code_sha256(source: str) -> str:
+    """Return the SHA-256 hex digest of a whole cell source, first line included.
+
+    The bytes are the source's UTF-8 encoding, with no newline normalisation: the same text
+    JupyterLab holds in the cell model, so the labextension (``codehash.ts``) can tell that a
+    cell changed since it ran.
+
+    Examples
+    --------
+    >>> code_sha256("abc")
+    'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'
+    """
+    return hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def json_safe(value: Any, limit: int = REPR_LIMIT) -> Any:
@@ -202,6 +219,9 @@ class RunRecord:
     device: dict[str, Any] | None = None
     warnings: list[str] = field(default_factory=list)
     pid: int = field(default_factory=os.getpid)
+    # SHA-256 of the whole cell source as the front end held it (`code_sha256`); None where
+    # no cell wraps the run (the stand-alone Keras callback, tune trials).
+    code_sha256: str | None = None
     # A tune trial's own facts (id, number, status, score, objective, best_step, message);
     # None for every run that is not a trial.
     trial: dict[str, Any] | None = None
@@ -226,6 +246,7 @@ class RunRecord:
             "notebook": self.notebook,
             "cell_id": self.cell_id,
             "code_hash": self.code_hash,
+            "code_sha256": self.code_sha256,
             "error": self.error,
             "environment": environment or {"hash": self.env_hash},
             "inputs": [ref.as_dict() for ref in self.inputs],
@@ -250,6 +271,7 @@ class RunRecord:
             name=str(data["name"]),
             code=code,
             code_hash=str(data.get("code_hash", "")),
+            code_sha256=data.get("code_sha256"),
             notebook=str(data.get("notebook", "")),
             cell_id=data.get("cell_id"),
             parent=data.get("parent"),

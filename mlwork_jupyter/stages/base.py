@@ -20,7 +20,13 @@ from mlwork_jupyter.provenance.fingerprint import (
     fingerprint_file,
     fingerprint_value,
 )
-from mlwork_jupyter.provenance.record import DataRef, RunRecord, code_hash, new_run_id
+from mlwork_jupyter.provenance.record import (
+    DataRef,
+    RunRecord,
+    code_hash,
+    code_sha256,
+    new_run_id,
+)
 from mlwork_jupyter.provenance.store import Store
 from mlwork_jupyter.stages.lineage import Lineage
 from mlwork_jupyter.stages.namespace import NamespaceSnapshot, cell_names
@@ -47,6 +53,8 @@ class CellRequest:
     options: argparse.Namespace | None = None
     filename: str = "<mlwork-cell>"
     first_line: int = 2
+    # The whole cell as the front end holds it, `%%mlwork` line included (for `code_sha256`).
+    source: str | None = None
 
 
 class Stage:
@@ -313,6 +321,7 @@ class Workbench:
             name=secrets.mask_text(request.name or _default_name(request)),
             code=secrets.mask_text(request.code),
             code_hash=code_hash(request.code),
+            code_sha256=None if request.source is None else code_sha256(request.source),
             notebook=self.notebook,
             cell_id=request.cell_id,
         )

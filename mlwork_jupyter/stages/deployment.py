@@ -78,6 +78,7 @@ def deploy_in_run(
     )
     if dep.server is not None:
         _SERVERS.append(dep.server)
+    _store_profile(run, model, dep)
     run.log_params({f"deploy.{dep.name}.version": dep.version})
     for kind, variant in dep.variants.items():
         size = getattr(variant, "size_bytes", None)
@@ -90,6 +91,20 @@ def deploy_in_run(
         )
     run.deployments.append(dep)
     return dep
+
+
+def _store_profile(run: ActiveRun, model: Any, dep: Deployment) -> None:
+    """Keep the training data's profile beside the export: the monitor's default reference."""
+    from mlwork_jupyter.stages.training_profile import store_training_profile
+
+    rows = None if run.training is None else run.training.for_values([model])
+    try:
+        table = store_training_profile(rows, dep.path)
+    except Exception as exc:  # the export stands; the monitor then needs reference=
+        run.warn(f"deploy {dep.name!r}: training profile not stored ({exc})")
+        return
+    if table is not None:
+        run.log_params({f"deploy.{dep.name}.reference": table})
 
 
 def serve_in_run(

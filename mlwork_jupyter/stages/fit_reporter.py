@@ -41,6 +41,18 @@ class RunReporter:
         if self.panel is not None and not self._shown:
             self._shown = True
             self.panel.show()
+        if self.panel is not None:
+            for key, value in params.items():
+                if key.rpartition("/")[2] == "early_stopping" and isinstance(value, dict):
+                    prefix = key.rpartition("/")[0]
+                    fit = int(prefix.removeprefix("fit")) if prefix.startswith("fit") else 1
+                    self.panel.early_stopping(
+                        fit,
+                        monitor=value.get("monitor"),
+                        stopped_epoch=value.get("stopped_epoch"),
+                        best_epoch=value.get("best_epoch"),
+                        restored_epoch=value.get("restored_epoch"),
+                    )
 
     def metrics(self, values: Mapping[str, float], step: int, kind: MetricKind) -> None:
         """Epoch values are series points and final values; batch values series points only."""

@@ -42,6 +42,10 @@ def monitor_in_run(
                 "pass a DataFrame without deployment= instead"
             )
         traffic = read_traffic(models_dir(run), deployment, window)
+        if reference is None:
+            from mlwork_jupyter.stages.training_profile import load_training_profile
+
+            reference = load_training_profile(traffic.export_dir, traffic.name, traffic.version)
         current = traffic.inputs
         if predictions is None and reference_predictions is not None:
             predictions = traffic.predictions

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from mlwork_jupyter.ml.monitoring import MonitorInputError
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 __all__ = ["Traffic", "read_traffic"]
 
@@ -26,6 +24,9 @@ class Traffic:
     latency: dict[str, float] | None
     error_rate: float | None
     requests: int
+    name: str = ""
+    version: int = 0
+    export_dir: Path = Path()
     notes: list[str] = field(default_factory=list)
 
 
@@ -82,6 +83,9 @@ def read_traffic(models_dir: Path, deployment: Any, window: str | None = None) -
         latency=latency,
         error_rate=1 - len(served) / len(entries),
         requests=len(entries),
+        name=name,
+        version=number,
+        export_dir=Path(models_dir) / name / str(number),
         notes=["inputs and predictions are the request log's samples (up to 32 rows a request)"],
     )
 

@@ -143,3 +143,59 @@ def test_monitor_reads_the_servers_request_log(trained, store):
     run = next(r for r in store().runs() if r.name == "traffic")
     assert run.metrics["requests"] == 6
     assert "latency_p99_ms" in run.metrics
+
+
+def _send(dep, frame, rows=9):
+    for start in range(0, len(frame), rows):
+        part = frame.iloc[start : start + rows].to_dict(orient="split")
+        body = json.dumps({"dataframe_split": {"columns": part["columns"], "data": part["data"]}})
+        assert _post(f"{dep.url}/invocations", body) == 200
+
+
+def test_monitor_takes_the_training_data_as_reference_by_default(trained, store, tmp_path):
+    res = trained.run_cell("%%mlwork deploy\ndep = mlwork.deploy(model, 'iris', serve=True)")
+    assert res.success, res.error_in_exec
+    dep = trained.user_ns["dep"]
+    profile = json.loads((tmp_path / ".mlwork/models/iris/1/reference_profile.json").read_text())
+    assert profile["source"]["table"] == "X_train"
+    assert profile["source"]["run_name"] == "iris-lr"
+    try:
+        _send(dep, trained.user_ns["X_test"] + 3.0)
+        res = trained.run_cell(
+            "%%mlwork monitor --name default-ref\nrep = mlwork.monitor(deployment='iris')"
+        )
+        assert res.success, res.error_in_exec
+    finally:
+        dep.stop()
+    rep = trained.user_ns["rep"]
+    assert rep.dataset_drift
+    # The profile stands in for X_train: the same decisions as against the frame itself.
+    assert trained.run_cell(
+        "from mlwork_jupyter.ml.monitoring import compute_drift\n"
+        "direct = compute_drift(X_test + 3.0, X_train)"
+    ).success
+    direct = trained.user_ns["direct"]
+    decisions = dict(zip(rep.features["feature"], rep.features["drifted"], strict=True))
+    assert decisions == dict(
+        zip(direct.features["feature"], direct.features["drifted"], strict=True)
+    )
+    deploy_run = next(r for r in store().runs() if r.stage == "deploy")
+    assert deploy_run.params["deploy.iris.reference"] == "X_train"
+
+
+def test_a_version_without_a_profile_asks_for_reference(trained, store):
+    # The training table changed after the fit: its rows no longer hash as the run read them.
+    assert trained.run_cell("X_train = X_train * 2").success
+    res = trained.run_cell("%%mlwork deploy\ndep = mlwork.deploy(model, 'iris', serve=True)")
+    assert res.success, res.error_in_exec
+    dep = trained.user_ns["dep"]
+    try:
+        _send(dep, trained.user_ns["X_test"])
+        res = trained.run_cell("%%mlwork monitor --name no-ref\nmlwork.monitor(deployment='iris')")
+    finally:
+        dep.stop()
+    message = str(res.error_in_exec)
+    assert "reference=" in message
+    assert "\n" not in message
+    run = next(r for r in store().runs() if r.name == "no-ref")
+    assert run.metrics == {}

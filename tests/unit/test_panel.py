@@ -120,6 +120,8 @@ def test_payload_is_downsampled_and_json_serialisable():
         "progress",
         "series",
         "final",
+        "best",
+        "early_stopping",
         "table",
     }
     assert len(text) < 120_000

@@ -38,7 +38,11 @@ from __future__ import annotations
 from typing import Any
 
 from mlwork_jupyter.ml.evaluation._assemble import assemble, scores
-from mlwork_jupyter.ml.evaluation._direction import higher_is_better, primary_metric
+from mlwork_jupyter.ml.evaluation._direction import (
+    higher_is_better,
+    is_bounded,
+    primary_metric,
+)
 from mlwork_jupyter.ml.evaluation._errors import EvaluationInputError
 from mlwork_jupyter.ml.evaluation._hashing import overlap, row_hashes
 from mlwork_jupyter.ml.evaluation._inputs import prepare
@@ -66,6 +70,7 @@ __all__ = [
     "compute",
     "higher_is_better",
     "infer_task",
+    "is_bounded",
     "overlap",
     "primary_metric",
     "row_hashes",

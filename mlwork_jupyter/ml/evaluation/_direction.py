@@ -1,69 +1,12 @@
-"""Which way each metric improves, and which metric ranks slices."""
+"""Which way each metric improves, and which metric ranks slices (kept below display and ml)."""
 
 from __future__ import annotations
 
-__all__ = ["LOWER_IS_BETTER", "higher_is_better", "primary_metric"]
-
-LOWER_IS_BETTER = frozenset(
-    {
-        "log_loss",
-        "brier",
-        "mae",
-        "mse",
-        "rmse",
-        "max_error",
-        "median_ae",
-        "mape",
-        "davies_bouldin",
-    }
+from mlwork_jupyter.provenance.metric_direction import (
+    LOWER_IS_BETTER,
+    higher_is_better,
+    is_bounded,
+    primary_metric,
 )
-_LOWER_WORDS = frozenset(
-    {
-        "loss",
-        "error",
-        "mae",
-        "mse",
-        "rmse",
-        "mape",
-        "msle",
-        "brier",
-        "crossentropy",
-        "hinge",
-        "deviance",
-        "divergence",
-        "kld",
-        "logcosh",
-        "huber",
-        "poisson",
-    }
-)
-_PRIMARY = {
-    "classification": ("accuracy",),
-    "regression": ("mae",),
-    "clustering": ("silhouette", "adjusted_rand"),
-}
 
-
-def higher_is_better(metric: str) -> bool:
-    """Return whether a larger value of `metric` is an improvement.
-
-    Our metric names are listed (`LOWER_IS_BETTER`); any other name, such as a Keras
-    metric (``val_loss``, ``mean_squared_error``, ``categorical_crossentropy``), is
-    lower-is-better when one of its words names a loss or an error, else higher-is-better.
-
-    Examples
-    --------
-    >>> higher_is_better("f1_macro"), higher_is_better("log_loss"), higher_is_better("val_loss")
-    (True, False, False)
-    """
-    if metric in LOWER_IS_BETTER:
-        return False
-    base = metric.rpartition("/")[2].removeprefix("val_").lower()
-    if base in LOWER_IS_BETTER:
-        return False
-    return _LOWER_WORDS.isdisjoint(base.replace("-", "_").split("_"))
-
-
-def primary_metric(task: str, metrics: dict[str, float]) -> str | None:
-    """Return the metric that ranks slices for `task` (accuracy, mae, silhouette...)."""
-    return next((m for m in _PRIMARY.get(task, ()) if m in metrics), None)
+__all__ = ["LOWER_IS_BETTER", "higher_is_better", "is_bounded", "primary_metric"]
